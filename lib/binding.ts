@@ -1,0 +1,43 @@
+// The one place the native addon is loaded. Everything else imports the typed
+// `binding` from here, so no untyped value leaks out of the addon.
+import path = require('node:path');
+
+/** What a native call reports when a syscall failed (success is `undefined`). */
+export interface NativeFailure {
+  /** Negative errno, captured right after the failing syscall. */
+  readonly errno: number;
+  /** Index into OPTION_NAMES. */
+  readonly option: number;
+  readonly syscall: 'setsockopt' | 'getsockopt';
+  /** The kernel confirmed (SO_PROTOCOL / ENOTSOCK) that the fd is not a TCP socket. */
+  readonly notTcp: boolean;
+}
+
+export interface Binding {
+  /** SO_KEEPALIVE=1 with all four TCP-level options, in kernel units (s, s, count, ms). */
+  enable(fd: number, idleSeconds: number, intervalSeconds: number, count: number, userTimeoutMs: number): NativeFailure | undefined;
+  /** SO_KEEPALIVE=0 on a TCP socket; nothing else changes. */
+  disable(fd: number): NativeFailure | undefined;
+  /** Fills `out` with [enable, idleSeconds, intervalSeconds, count, userTimeoutMs]. */
+  read(fd: number, out: Int32Array): NativeFailure | undefined;
+  /** Bit `1 << i` is set when OPTION_NAMES[i] can be set and read on this build. */
+  readonly supportedOptions: number;
+}
+
+/** The native option numbering (src/keepalive.h `Option`). */
+export const OPTION_NAMES = [
+  'SO_KEEPALIVE',
+  'TCP_KEEPIDLE',
+  'TCP_KEEPINTVL',
+  'TCP_KEEPCNT',
+  'TCP_USER_TIMEOUT',
+  'SO_PROTOCOL',
+] as const;
+
+// node-gyp-build ships no types; its whole API is this one function.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = require('node-gyp-build') as (dir: string) => unknown;
+
+// lib/ and dist/ both sit one level below the package root, where binding.gyp
+// and prebuilds/ are.
+export const binding = load(path.join(__dirname, '..')) as Binding;

@@ -1,0 +1,3 @@
+export { setKeepAlive, getKeepAlive, supported, type KeepAliveTarget } from './keepalive';
+export { DEFAULTS, type KeepAliveOptions, type KeepAliveState } from './options';
+export type { KeepAliveError, KeepAliveSystemError } from './errors';

@@ -1,0 +1,155 @@
+// setKeepAlive / getKeepAlive: find the kernel socket behind a Node object,
+// or wait until there is one, and make exactly one native call on it.
+import net = require('node:net');
+import { binding, OPTION_NAMES } from './binding';
+import {
+  fromFailure,
+  invalidArgType,
+  notTcp,
+  serverNotListening,
+  socketClosed,
+  socketNotConnected,
+  unsupported,
+} from './errors';
+import { toNativeConfig, type KeepAliveOptions, type KeepAliveState, type NativeConfig } from './options';
+
+/** Anything setKeepAlive and getKeepAlive accept: tls.TLSSocket is a net.Socket, tls/http(s) servers are net.Servers. */
+export type KeepAliveTarget = net.Socket | net.Server;
+
+/** Which options this build can set and read; on Linux all of them. */
+export const supported: Readonly<Record<'enable' | 'idle' | 'interval' | 'count' | 'userTimeout', boolean>> =
+  Object.freeze({
+    enable: (binding.supportedOptions & (1 << 0)) !== 0,
+    idle: (binding.supportedOptions & (1 << 1)) !== 0,
+    interval: (binding.supportedOptions & (1 << 2)) !== 0,
+    count: (binding.supportedOptions & (1 << 3)) !== 0,
+    userTimeout: (binding.supportedOptions & (1 << 4)) !== 0,
+  });
+
+// Only the native option names of what this build lacks, for the error text.
+const missing = OPTION_NAMES.slice(0, 5).filter((_, i) => (binding.supportedOptions & (1 << i)) === 0);
+
+// Node keeps the libuv handle (TCP, Pipe or TLSWrap) on `_handle`; its `fd`
+// is the kernel socket on Unix. Not public API, but stable since Node 0.x and
+// the only way to reach the fd.
+interface Handle {
+  readonly fd?: number;
+}
+interface WithHandle {
+  _handle?: Handle | null;
+}
+
+// The configuration waiting for a socket to connect or a server to listen.
+const kPending = Symbol('tcp-keepalive.pending');
+interface Deferrable {
+  [kPending]?: Readonly<NativeConfig>;
+}
+
+function checkTarget(target: unknown): 'socket' | 'server' {
+  if (target instanceof net.Socket) return 'socket';
+  if (target instanceof net.Server) return 'server';
+  throw invalidArgType('target', 'an instance of net.Socket, tls.TLSSocket or net.Server', target);
+}
+
+function fdOf(target: KeepAliveTarget): number {
+  const fd = (target as WithHandle)._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    // On Linux a connected TCP handle always has an fd; a TLS socket over a
+    // JS stream, say, has none and so has no kernel TCP socket of its own.
+    throw notTcp('it has no file descriptor of its own');
+  }
+  return fd;
+}
+
+function apply(target: KeepAliveTarget, config: Readonly<NativeConfig>): void {
+  const fd = fdOf(target);
+  const failure = config.enable
+    ? binding.enable(fd, config.idleSeconds, config.intervalSeconds, config.count, config.userTimeoutMs)
+    : binding.disable(fd);
+  if (failure !== undefined) throw fromFailure(failure);
+}
+
+function applyPending(this: KeepAliveTarget & Deferrable): void {
+  const config = this[kPending];
+  delete this[kPending];
+  this.removeListener('close', discardPending);
+  if (config === undefined) return;
+  try {
+    apply(this, config);
+  } catch (error) {
+    // The caller returned long ago: the only place left to report this is the
+    // target itself, as Node reports any other socket failure.
+    if (this instanceof net.Socket) this.destroy(error as Error);
+    else this.emit('error', error);
+  }
+}
+
+function discardPending(this: net.Socket & Deferrable): void {
+  delete this[kPending];
+  this.removeListener('connect', applyPending);
+}
+
+function defer(target: KeepAliveTarget & Deferrable, config: Readonly<NativeConfig>): void {
+  const waiting = target[kPending] !== undefined;
+  target[kPending] = config; // the last call before connect wins
+  if (waiting) return;
+  if (target instanceof net.Socket) {
+    // Prepended, so the user's own 'connect' listeners already see it applied.
+    target.prependOnceListener('connect', applyPending);
+    target.once('close', discardPending); // a failed connect leaves nothing behind
+  } else {
+    target.prependOnceListener('listening', applyPending);
+  }
+}
+
+function checkSupported(config: Readonly<NativeConfig>): void {
+  if (missing.length === 0) return;
+  if (config.enable || !supported.enable) throw unsupported(missing.join(', '));
+}
+
+/**
+ * Sets SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT and
+ * TCP_USER_TIMEOUT on a socket or a listening server in one native call.
+ * A socket that is still connecting (or a server not yet listening) gets the
+ * configuration when it connects (listens). Returns the target.
+ */
+export function setKeepAlive<T extends KeepAliveTarget>(target: T, options?: KeepAliveOptions | boolean): T {
+  const type = checkTarget(target);
+  const config = toNativeConfig(options);
+  checkSupported(config);
+  if (type === 'socket') {
+    const socket = target as net.Socket & WithHandle;
+    if (socket.destroyed) throw socketClosed();
+    if (socket.connecting || socket._handle == null) defer(socket, config);
+    else apply(socket, config);
+  } else {
+    const server = target as net.Server & WithHandle;
+    if (!server.listening || server._handle == null) defer(server, config);
+    else apply(server, config);
+  }
+  return target;
+}
+
+const state = new Int32Array(5);
+
+/** Reads the five options the kernel holds for the socket or listening server, in ms. */
+export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
+  const type = checkTarget(target);
+  if (missing.length > 0) throw unsupported(missing.join(', '));
+  if (type === 'socket') {
+    const socket = target as net.Socket & WithHandle;
+    if (socket.destroyed) throw socketClosed();
+    if (socket.connecting || socket._handle == null) throw socketNotConnected();
+  } else if (!(target as net.Server).listening || (target as WithHandle)._handle == null) {
+    throw serverNotListening();
+  }
+  const failure = binding.read(fdOf(target), state);
+  if (failure !== undefined) throw fromFailure(failure);
+  return {
+    enable: state[0] !== 0,
+    idle: state[1] * 1000,
+    interval: state[2] * 1000,
+    count: state[3],
+    userTimeout: state[4],
+  };
+}

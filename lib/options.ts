@@ -1,0 +1,116 @@
+// Options: their defaults, and validation that turns user input into the
+// kernel's units before any native call. Nothing here touches a socket.
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+
+/** What `setKeepAlive` accepts. Times in milliseconds, counts as integers. */
+export interface KeepAliveOptions {
+  /** SO_KEEPALIVE. `false` turns keepalive off and changes nothing else. Default `true`. */
+  enable?: boolean;
+  /** TCP_KEEPIDLE: idle time before the first probe, ms, whole seconds 1000..32_767_000. Default 60_000. */
+  idle?: number;
+  /** TCP_KEEPINTVL: time between probes, ms, whole seconds 1000..32_767_000. Default 10_000. */
+  interval?: number;
+  /** TCP_KEEPCNT: unanswered probes before the connection is dropped, 1..127. Default 6. */
+  count?: number;
+  /**
+   * TCP_USER_TIMEOUT: how long sent data may stay unacknowledged before the
+   * connection is dropped, ms, 0..2_147_483_647; 0 is the kernel's own behaviour.
+   * Default `idle + interval * count` of the options given.
+   */
+  userTimeout?: number;
+}
+
+/** What `getKeepAlive` returns: the kernel's values, converted to milliseconds. */
+export interface KeepAliveState {
+  enable: boolean;
+  idle: number;
+  interval: number;
+  count: number;
+  userTimeout: number;
+}
+
+export const DEFAULTS: Readonly<{ idle: 60_000; interval: 10_000; count: 6; userTimeout: 120_000 }> = Object.freeze({
+  idle: 60_000,
+  interval: 10_000,
+  count: 6,
+  userTimeout: 120_000,
+});
+
+export const OPTION_KEYS = ['enable', 'idle', 'interval', 'count', 'userTimeout'] as const;
+const validKeys: ReadonlySet<string> = new Set(OPTION_KEYS);
+
+export const MAX_SECONDS_MS = 32_767_000;
+export const MAX_COUNT = 127;
+export const MAX_USER_TIMEOUT = 2_147_483_647;
+
+/** A validated configuration in the kernel's units, ready for the binding. */
+export interface NativeConfig {
+  enable: boolean;
+  idleSeconds: number;
+  intervalSeconds: number;
+  count: number;
+  userTimeoutMs: number;
+}
+
+const DEFAULT_CONFIG: Readonly<NativeConfig> = Object.freeze({
+  enable: true,
+  idleSeconds: DEFAULTS.idle / 1000,
+  intervalSeconds: DEFAULTS.interval / 1000,
+  count: DEFAULTS.count,
+  userTimeoutMs: DEFAULTS.userTimeout,
+});
+
+const DISABLE_CONFIG: Readonly<NativeConfig> = Object.freeze({ ...DEFAULT_CONFIG, enable: false });
+
+export function integer(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
+  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value);
+  return value;
+}
+
+// TCP_KEEPIDLE and TCP_KEEPINTVL are whole seconds in the kernel. Rounding
+// would silently change what the user asked for, so a fraction is an error.
+function seconds(value: unknown, name: string, option: string): number {
+  const ms = integer(value, name, 1000, MAX_SECONDS_MS);
+  if (ms % 1000 !== 0) {
+    throw outOfRange(name, `a whole number of seconds (a multiple of 1000): the kernel counts ${option} in seconds`, ms);
+  }
+  return ms / 1000;
+}
+
+/**
+ * Validates `options` as `setKeepAlive` takes them and returns the kernel
+ * configuration. Each option is read exactly once, so a getter cannot make
+ * the applied value differ from the validated one.
+ */
+export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
+  if (options === undefined || options === true) return DEFAULT_CONFIG;
+  if (options === false) return DISABLE_CONFIG;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidArgType('options', 'of type object or boolean', options);
+  }
+  for (const key in options) {
+    if (!validKeys.has(key)) {
+      throw invalidArgValue(
+        `options.${key}`,
+        (options as Record<string, unknown>)[key],
+        `is not a keepalive option (valid options: ${OPTION_KEYS.join(', ')})`,
+      );
+    }
+  }
+  const { enable, idle, interval, count, userTimeout } = options as Record<string, unknown>;
+  if (enable !== undefined && typeof enable !== 'boolean') throw invalidArgType('options.enable', 'of type boolean', enable);
+  const idleSeconds = idle === undefined ? DEFAULT_CONFIG.idleSeconds : seconds(idle, 'options.idle', 'TCP_KEEPIDLE');
+  const intervalSeconds =
+    interval === undefined ? DEFAULT_CONFIG.intervalSeconds : seconds(interval, 'options.interval', 'TCP_KEEPINTVL');
+  const probes = count === undefined ? DEFAULT_CONFIG.count : integer(count, 'options.count', 1, MAX_COUNT);
+  // The derived timeout matches the idle-peer deadline, so a peer that vanishes
+  // with data in flight is dropped no later than an idle one. Its largest
+  // possible value (32767 s * 128) exceeds the kernel's int, hence the cap.
+  const userTimeoutMs =
+    userTimeout === undefined
+      ? Math.min((idleSeconds + intervalSeconds * probes) * 1000, MAX_USER_TIMEOUT)
+      : integer(userTimeout, 'options.userTimeout', 0, MAX_USER_TIMEOUT);
+  return { enable: enable !== false, idleSeconds, intervalSeconds, count: probes, userTimeoutMs };
+}

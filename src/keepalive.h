@@ -1,0 +1,55 @@
+// Plain C++ keepalive operations on a socket file descriptor. No N-API here:
+// binding.cc does the JavaScript glue, one platform file (chosen in
+// binding.gyp) does the syscalls. Every function returns 0 or -errno.
+#ifndef TCP_KEEPALIVE_KEEPALIVE_H_
+#define TCP_KEEPALIVE_KEEPALIVE_H_
+
+namespace tcp_keepalive {
+
+// The socket options this library touches. The numbering is part of the
+// binding's contract with lib/binding.ts (it indexes kOptionNames there).
+enum Option {
+  kSoKeepalive = 0,
+  kTcpKeepidle = 1,
+  kTcpKeepintvl = 2,
+  kTcpKeepcnt = 3,
+  kTcpUserTimeout = 4,
+  kSoProtocol = 5,
+};
+
+// Units are the kernel's: seconds for idle and interval, milliseconds for
+// user_timeout. The caller has validated the ranges.
+struct Config {
+  int enable;
+  int idle_s;
+  int interval_s;
+  int count;
+  int user_timeout_ms;
+};
+
+// Filled in when an operation fails: what failed, and whether the socket
+// turned out not to be TCP at all (so the caller can say that instead).
+struct Failure {
+  int err;  // -errno, captured right after the failing syscall
+  Option option;
+  bool is_get;  // getsockopt (true) or setsockopt (false)
+  bool not_tcp;
+};
+
+// Bit (1 << Option) is set for every option this build can set and read.
+unsigned SupportedOptions();
+
+// Applies TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT and then
+// SO_KEEPALIVE=1: TCP-level options go first so that a non-TCP socket fails
+// before anything was changed.
+int Enable(int fd, const Config& config, Failure* failure);
+
+// Sets SO_KEEPALIVE=0 on a TCP socket and touches nothing else.
+int Disable(int fd, Failure* failure);
+
+// Reads all five options (TCP-level first, for the same reason as Enable).
+int Read(int fd, Config* config, Failure* failure);
+
+}  // namespace tcp_keepalive
+
+#endif  // TCP_KEEPALIVE_KEEPALIVE_H_

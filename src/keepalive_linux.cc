@@ -1,0 +1,111 @@
+// Linux: every option is a plain int set with setsockopt(2). All five exist
+// in the headers of every glibc and musl that Node 20 builds against
+// (TCP_USER_TIMEOUT since Linux 2.6.37 / glibc 2.17), so none is optional.
+#include "keepalive.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+namespace tcp_keepalive {
+namespace {
+
+struct OptionAddress {
+  int level;
+  int name;
+};
+
+const OptionAddress kAddress[] = {
+    {SOL_SOCKET, SO_KEEPALIVE},     {IPPROTO_TCP, TCP_KEEPIDLE},
+    {IPPROTO_TCP, TCP_KEEPINTVL},   {IPPROTO_TCP, TCP_KEEPCNT},
+    {IPPROTO_TCP, TCP_USER_TIMEOUT}, {SOL_SOCKET, SO_PROTOCOL},
+};
+
+// A TCP-level option can fail because the socket is not TCP (a Unix-domain
+// socket says EOPNOTSUPP, a pipe or file says ENOTSOCK). That is decided
+// here, on the error path only, so the normal path makes no extra syscall.
+bool ConfirmedNotTcp(int fd, int err) {
+  if (err != -EOPNOTSUPP && err != -ENOPROTOOPT && err != -ENOTSOCK)
+    return false;
+  int protocol = 0;
+  socklen_t len = sizeof(protocol);
+  if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0)
+    return errno == ENOTSOCK;
+  return protocol != IPPROTO_TCP;
+}
+
+int Fail(int fd, Option option, bool is_get, Failure* failure) {
+  int err = -errno;  // before anything else can overwrite errno
+  failure->err = err;
+  failure->option = option;
+  failure->is_get = is_get;
+  failure->not_tcp =
+      kAddress[option].level == IPPROTO_TCP && ConfirmedNotTcp(fd, err);
+  return err;
+}
+
+int Set(int fd, Option option, int value, Failure* failure) {
+  const OptionAddress& a = kAddress[option];
+  if (setsockopt(fd, a.level, a.name, &value, sizeof(value)) != 0)
+    return Fail(fd, option, false, failure);
+  return 0;
+}
+
+int Get(int fd, Option option, int* value, Failure* failure) {
+  const OptionAddress& a = kAddress[option];
+  socklen_t len = sizeof(*value);
+  if (getsockopt(fd, a.level, a.name, value, &len) != 0)
+    return Fail(fd, option, true, failure);
+  return 0;
+}
+
+}  // namespace
+
+unsigned SupportedOptions() {
+  return 1u << kSoKeepalive | 1u << kTcpKeepidle | 1u << kTcpKeepintvl |
+         1u << kTcpKeepcnt | 1u << kTcpUserTimeout;
+}
+
+int Enable(int fd, const Config& c, Failure* failure) {
+  int err;
+  if ((err = Set(fd, kTcpKeepidle, c.idle_s, failure)) ||
+      (err = Set(fd, kTcpKeepintvl, c.interval_s, failure)) ||
+      (err = Set(fd, kTcpKeepcnt, c.count, failure)) ||
+      (err = Set(fd, kTcpUserTimeout, c.user_timeout_ms, failure)) ||
+      (err = Set(fd, kSoKeepalive, 1, failure)))
+    return err;
+  return 0;
+}
+
+int Disable(int fd, Failure* failure) {
+  // SO_KEEPALIVE alone succeeds on any socket, so check the protocol first:
+  // a non-TCP socket must be reported and left as it is.
+  int protocol = 0;
+  int err = Get(fd, kSoProtocol, &protocol, failure);
+  if (err) {
+    failure->not_tcp = err == -ENOTSOCK;
+    return err;
+  }
+  if (protocol != IPPROTO_TCP) {
+    failure->err = -EOPNOTSUPP;
+    failure->option = kSoProtocol;
+    failure->is_get = true;
+    failure->not_tcp = true;
+    return -EOPNOTSUPP;
+  }
+  return Set(fd, kSoKeepalive, 0, failure);
+}
+
+int Read(int fd, Config* c, Failure* failure) {
+  int err;
+  if ((err = Get(fd, kTcpKeepidle, &c->idle_s, failure)) ||
+      (err = Get(fd, kTcpKeepintvl, &c->interval_s, failure)) ||
+      (err = Get(fd, kTcpKeepcnt, &c->count, failure)) ||
+      (err = Get(fd, kTcpUserTimeout, &c->user_timeout_ms, failure)) ||
+      (err = Get(fd, kSoKeepalive, &c->enable, failure)))
+    return err;
+  return 0;
+}
+
+}  // namespace tcp_keepalive

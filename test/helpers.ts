@@ -1,0 +1,150 @@
+// Shared test plumbing: real loopback sockets, an independent view of the
+// kernel's options, and the switch that turns a missing tool into a failure.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net = require('node:net');
+
+/** Set by .ci/run: a test that would skip for want of a tool fails instead. */
+export const NO_SKIP = process.env.TCP_KEEPALIVE_NO_SKIP === '1';
+
+/**
+ * Whether `tool` is usable. When it is not: fails (throws) under
+ * TCP_KEEPALIVE_NO_SKIP=1, otherwise says loudly what is missing so the skip
+ * that follows is never silent.
+ */
+export function have(tool: string, check: () => boolean, howToGet: string): boolean {
+  let ok = false;
+  try {
+    ok = check();
+  } catch {
+    ok = false;
+  }
+  if (ok) return true;
+  const message = `${tool} is not available: ${howToGet}`;
+  if (NO_SKIP) throw new Error(`${message} (TCP_KEEPALIVE_NO_SKIP=1 forbids skipping)`);
+  console.warn(`SKIPPING tests that need ${message}`);
+  return false;
+}
+
+export const runs = (cmd: string, args: string[]) => () => {
+  execFileSync(cmd, args, { stdio: 'ignore' });
+  return true;
+};
+
+export interface Pair {
+  client: net.Socket;
+  accepted: net.Socket;
+  server: net.Server;
+  close(): Promise<void>;
+}
+
+/** A connected client/server socket pair on 127.0.0.1. */
+export async function connectedPair(host = '127.0.0.1'): Promise<Pair> {
+  const server = net.createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  const acceptedP = once(server, 'connection') as Promise<[net.Socket]>;
+  const client = net.connect(port, host);
+  await once(client, 'connect');
+  const [accepted] = await acceptedP;
+  return {
+    client,
+    accepted,
+    server,
+    close: () => closeAll([client, accepted], server),
+  };
+}
+
+export async function closeAll(sockets: net.Socket[], server?: net.Server): Promise<void> {
+  for (const s of sockets) s.destroy();
+  if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** The five options as the kernel reports them, in its own units. */
+export interface KernelView {
+  keepalive: number;
+  idleSeconds: number;
+  intervalSeconds: number;
+  count: number;
+  userTimeoutMs: number;
+}
+
+const PY_READ = `
+import json, socket
+s = socket.socket(fileno=3)
+try:
+    g = s.getsockopt
+    print(json.dumps({
+        "keepalive": g(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+        "idleSeconds": g(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+        "intervalSeconds": g(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+        "count": g(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+        "userTimeoutMs": g(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
+    }))
+finally:
+    s.detach()
+`;
+
+const PY_WRITE = `
+import json, socket, sys
+v = json.loads(sys.argv[1])
+s = socket.socket(fileno=3)
+try:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, v["keepalive"])
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, v["idleSeconds"])
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, v["intervalSeconds"])
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, v["count"])
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, v["userTimeoutMs"])
+finally:
+    s.detach()
+`;
+
+export const havePython = () =>
+  have('python3', runs('python3', ['-c', 'import socket; socket.TCP_USER_TIMEOUT']), 'install python3');
+
+function fdOf(target: net.Socket | net.Server): number {
+  const fd = (target as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('test target has no fd');
+  return fd;
+}
+
+async function python(code: string, fd: number, args: string[] = []): Promise<string> {
+  // The socket's fd is handed to python as its fd 3: a second process, another
+  // language's socket module, the same kernel socket.
+  const child = spawn('python3', ['-c', code, ...args], { stdio: ['ignore', 'pipe', 'pipe', fd] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const [status] = (await once(child, 'close')) as [number];
+  if (status !== 0) throw new Error(`python3 failed (${status}): ${err}`);
+  return out;
+}
+
+/** Reads the options through python3's socket module, independently of the addon. */
+export async function kernelView(target: net.Socket | net.Server): Promise<KernelView> {
+  return JSON.parse(await python(PY_READ, fdOf(target))) as KernelView;
+}
+
+/** Sets the options through python3's socket module, independently of the addon. */
+export async function kernelSet(target: net.Socket | net.Server, view: KernelView): Promise<void> {
+  await python(PY_WRITE, fdOf(target), [JSON.stringify(view)]);
+}
+
+export const haveSs = () => have('ss', runs('ss', ['-V']), 'install iproute2 (apt-get install -y iproute2)');
+
+/**
+ * The keepalive timer `ss -tion` shows for the connection whose local port is
+ * `localPort`, in seconds left (undefined when the socket has no keepalive timer).
+ */
+export function ssKeepaliveTimer(localPort: number): number | undefined {
+  const out = execFileSync('ss', ['-tion', 'state', 'established', `( sport = :${localPort} )`], {
+    encoding: 'utf8',
+  });
+  // ss prints the time left as [<m>min][<s>sec | <s>.]<ms>ms], e.g. "49min",
+  // "59sec" or "4.480ms" (4 s 480 ms).
+  const m = /timer:\(keepalive,(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?,\d+\)/.exec(out);
+  if (!m) return undefined;
+  return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) + Number(m[3] ?? 0) / 1000;
+}
