@@ -40,8 +40,7 @@ function describe(value: unknown): string {
     case 'bigint':
       return `type bigint (${value}n)`;
     case 'number':
-      if (Object.is(value, -0)) return 'type number (-0)';
-      return `type number (${Number.isFinite(value) ? withSeparators(String(value)) : String(value)})`;
+      return `type number (${inspect(value)})`;
     case 'boolean':
       return `type boolean (${value})`;
     case 'symbol':

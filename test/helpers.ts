@@ -2,7 +2,10 @@
 // kernel's options, and the switch that turns a missing tool into a failure.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net = require('node:net');
+import { tmpdir } from 'node:os';
+import path = require('node:path');
 
 /** Set by .ci/run: a test that would skip for want of a tool fails instead. */
 export const NO_SKIP = process.env.TCP_KEEPALIVE_NO_SKIP === '1';
@@ -115,8 +118,8 @@ async function python(code: string, fd: number, args: string[] = []): Promise<st
   const child = spawn('python3', ['-c', code, ...args], { stdio: ['ignore', 'pipe', 'pipe', fd] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
-  child.stderr.on('data', (d: Buffer) => (err += d));
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  child.stderr!.on('data', (d: Buffer) => (err += d));
   const [status] = (await once(child, 'close')) as [number];
   if (status !== 0) throw new Error(`python3 failed (${status}): ${err}`);
   return out;
@@ -147,4 +150,41 @@ export function ssKeepaliveTimer(localPort: number): number | undefined {
   const m = /timer:\(keepalive,(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?,\d+\)/.exec(out);
   if (!m) return undefined;
   return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) + Number(m[3] ?? 0) / 1000;
+}
+
+export const haveOpenssl = () => have('openssl', runs('openssl', ['version']), 'install openssl (apt-get install -y openssl)');
+
+/** A throwaway self-signed certificate for localhost, made with openssl. */
+export function selfSignedCert(): { key: string; cert: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-cert-'));
+  try {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
+      { stdio: 'ignore' },
+    );
+    return {
+      key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A fresh path for a Unix-domain socket. */
+export function unixSocketPath(): string {
+  return path.join(mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-unix-')), 'sock');
+}
+
+/** The error a call throws (fails the test when it does not throw). */
+export function thrownBy(call: () => unknown): Error & Record<string, unknown> {
+  try {
+    call();
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error('expected the call to throw');
 }

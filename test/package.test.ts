@@ -1,0 +1,99 @@
+// The published package works with no compiler: pack it (prepack compiles the
+// TypeScript and makes the prebuild), install the tarball with
+// --ignore-scripts into a fresh project, and use it from there.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path = require('node:path');
+
+const root = path.join(__dirname, '..');
+let work: string;
+let consumer: string;
+let tarball: string;
+
+const run = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
+
+beforeAll(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-pack-'));
+  // Pack from a copy, so the prebuild's rebuild never replaces the addon
+  // that other test files have loaded from build/.
+  const source = path.join(work, 'source');
+  mkdirSync(source);
+  for (const entry of ['package.json', 'binding.gyp', 'src', 'lib', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE']) {
+    if (existsSync(path.join(root, entry))) cpSync(path.join(root, entry), path.join(source, entry), { recursive: true });
+  }
+  symlinkSync(path.join(root, 'node_modules'), path.join(source, 'node_modules'));
+  // prepack's compiler output shares stdout with npm's JSON, which comes last.
+  const out = run('npm', ['pack', '--json', '--pack-destination', work], source);
+  const packed = JSON.parse(out.slice(out.lastIndexOf('\n[\n') + 1)) as Array<{
+    filename: string;
+    files: Array<{ path: string }>;
+  }>;
+  tarball = path.join(work, packed[0]!.filename);
+  contents = packed[0]!.files.map((f) => f.path);
+  consumer = path.join(work, 'consumer');
+  mkdirSync(consumer);
+  writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', tarball], consumer);
+  cpSync(path.join(__dirname, 'fixtures'), path.join(consumer, 'fixtures'), { recursive: true });
+}, 180_000);
+
+let contents: string[] = [];
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('the packed tarball', () => {
+  it('ships the build, the prebuild, the sources and nothing else', () => {
+    expect(contents).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'binding.gyp',
+        'src/binding.cc',
+        'src/keepalive.h',
+        'src/keepalive_linux.cc',
+        'dist/index.js',
+        'dist/index.d.ts',
+        `prebuilds/${process.platform}-${process.arch}/tcp-keepalive.node`,
+      ]),
+    );
+    expect(contents.filter((f) => /^(build|test|lib|node_modules)\//.test(f))).toEqual([]);
+  });
+
+  it('installs with --ignore-scripts (no compiler) and loads the prebuild', () => {
+    const installed = path.join(consumer, 'node_modules', 'tcp-keepalive');
+    expect(existsSync(path.join(installed, 'build'))).toBe(false);
+    const resolved = run(process.execPath, ['-p', `require('node-gyp-build').resolve(${JSON.stringify(installed)})`], consumer);
+    expect(resolved.trim()).toBe(path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`, 'tcp-keepalive.node'));
+    expect(readdirSync(path.join(installed, 'prebuilds'))).toEqual([`${process.platform}-${process.arch}`]);
+  });
+
+  it('works from require and from import', () => {
+    const expected = { enable: true, idle: 4000, interval: 2000, count: 3, userTimeout: 10_000 };
+    expect(JSON.parse(run(process.execPath, ['fixtures/roundtrip.cjs', '4000'], consumer))).toEqual(expected);
+    expect(JSON.parse(run(process.execPath, ['fixtures/roundtrip.mjs', '4000'], consumer)).state).toEqual(expected);
+  });
+
+  it('brings its types, strict enough to catch a misspelt option', () => {
+    writeFileSync(
+      path.join(consumer, 'consumer.mts'),
+      `import net from 'node:net';
+import { setKeepAlive, getKeepAlive, DEFAULTS, supported, type KeepAliveOptions, type KeepAliveState, type KeepAliveSystemError } from 'tcp-keepalive';
+const socket: net.Socket = setKeepAlive(net.connect(1), { idle: 30_000, interval: 5_000, count: 4 });
+const server: net.Server = setKeepAlive(net.createServer(), true);
+const state: KeepAliveState = getKeepAlive(socket);
+const idle: 60_000 = DEFAULTS.idle;
+const options: KeepAliveOptions = { userTimeout: state.userTimeout + idle };
+const canSet: boolean = supported.userTimeout;
+// @ts-expect-error: not an option name
+setKeepAlive(socket, { intvl: 5_000 });
+// @ts-expect-error: not a socket
+getKeepAlive({ fd: 3 });
+export { server, options, canSet };
+export type E = KeepAliveSystemError['option'];
+`,
+    );
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--typeRoots', path.join(root, 'node_modules', '@types'), 'consumer.mts'], consumer);
+  });
+});
