@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
+import { isUnavailable, outageTools } from '../lib/outage';
 
 /** Set by .ci/run: a test that would skip for want of a tool fails instead. */
 export const NO_SKIP = process.env.TCP_KEEPALIVE_NO_SKIP === '1';
@@ -187,4 +188,14 @@ export function thrownBy(call: () => unknown): Error & Record<string, unknown> {
     return error as Error & Record<string, unknown>;
   }
   throw new Error('expected the call to throw');
+}
+
+/** Whether private user + network namespaces can be made here (for outage tests). */
+export function haveNamespaces(): boolean {
+  const tools = outageTools();
+  return have(
+    'a private user + network namespace',
+    () => !isUnavailable(tools),
+    isUnavailable(tools) ? `${tools.missing}; ${tools.fix}` : '',
+  );
 }

@@ -74,6 +74,11 @@ describe('the packed tarball', () => {
     expect(JSON.parse(run(process.execPath, ['fixtures/roundtrip.mjs', '4000'], consumer)).state).toEqual(expected);
   });
 
+  it('installs the tcp-keepalive command', () => {
+    const out = run(path.join(consumer, 'node_modules', '.bin', 'tcp-keepalive'), ['--help'], consumer);
+    expect(out).toMatch(/^Usage: tcp-keepalive <command>/);
+  });
+
   it('brings its types, strict enough to catch a misspelt option', () => {
     writeFileSync(
       path.join(consumer, 'consumer.mts'),

@@ -1,0 +1,81 @@
+// Runs inside a private user + network namespace (see outage.ts): sets up a
+// connection over loopback, configures it, makes the peer vanish with a
+// blackhole route, and prints one JSON line saying what the socket saw.
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import net = require('node:net');
+import { performance } from 'node:perf_hooks';
+import { setKeepAlive } from './keepalive';
+import type { OutageChildInput, OutageResult } from './outage';
+
+// The server and the client get addresses of their own on lo, so that either
+// one can be made to vanish without touching the other.
+const SERVER_ADDRESS = '127.0.0.2';
+const CLIENT_ADDRESS = '127.0.0.3';
+
+function configure(target: net.Socket | net.Server, input: OutageChildInput): void {
+  const k = input.keepalive;
+  if (k.with === 'tcp-keepalive') setKeepAlive(target, k.options);
+  else if (k.with === 'node') (target as net.Socket).setKeepAlive(true, k.initialDelay);
+}
+
+function keepaliveTimer(ss: string, port: number): number | undefined {
+  const out = execFileSync(ss, ['-tion', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
+  const m = /timer:\(keepalive,(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?,\d+\)/.exec(out);
+  if (!m) return undefined;
+  return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) + Number(m[3] ?? 0) / 1000;
+}
+
+async function main(input: OutageChildInput): Promise<OutageResult> {
+  execFileSync(input.ip, ['link', 'set', 'lo', 'up']);
+  const server = net.createServer();
+  // The server side is configured through the listening socket, before
+  // listen: the accepted socket must inherit it.
+  if (input.side === 'server') {
+    if (input.keepalive.with === 'node') throw new Error('Node has no keepalive for a listening socket');
+    configure(server, input);
+  }
+  server.listen(0, SERVER_ADDRESS);
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: SERVER_ADDRESS, localAddress: CLIENT_ADDRESS });
+  if (input.side === 'client') configure(client, input);
+  await once(client, 'connect');
+  const [peer] = await accepted;
+  const watched = input.side === 'client' ? client : peer;
+  const other = input.side === 'client' ? peer : client;
+  other.on('error', () => {}); // only the watched socket's fate is reported
+
+  if (input.readTimer) {
+    if (input.ss === undefined) throw new Error('ss (iproute2) is needed to read the keepalive timer');
+    return { outcome: 'open', afterMs: 0, timerSeconds: keepaliveTimer(input.ss, watched.localPort!) };
+  }
+
+  const vanished = input.side === 'client' ? SERVER_ADDRESS : CLIENT_ADDRESS;
+  execFileSync(input.ip, ['route', 'add', 'blackhole', vanished, 'table', 'local']);
+  const start = performance.now();
+  if (input.inFlight) watched.write('hello');
+  const elapsed = () => Math.round(performance.now() - start);
+  return new Promise<OutageResult>((resolve) => {
+    const timer = setTimeout(() => resolve({ outcome: 'open', afterMs: elapsed() }), input.waitMs);
+    watched.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ outcome: 'error', ...(error.code === undefined ? {} : { code: error.code }), afterMs: elapsed() });
+    });
+    watched.once('close', () => {
+      clearTimeout(timer);
+      resolve({ outcome: 'closed', afterMs: elapsed() });
+    });
+  });
+}
+
+main(JSON.parse(process.argv[2] ?? '{}') as OutageChildInput).then(
+  (result) => {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.exit(0); // the namespace, and everything in it, goes with us
+  },
+  (error: Error) => {
+    process.stderr.write(`${error.stack ?? error.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,62 @@
+// `npm run demo` is the project's main job: run the real command.
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import path = require('node:path');
+import { have, haveNamespaces, runs } from './helpers';
+
+const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+const namespaces = haveNamespaces();
+
+function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe.runIf(namespaces)('tcp-keepalive demo', () => {
+  it('shows the four cases, detection times, and exits 0', async () => {
+    const { code, stdout, stderr } = await run(process.execPath, [cli, 'demo']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const line = (start: string) => stdout.split('\n').find((l) => l.trimStart().startsWith(start)) ?? '';
+    expect(line('peer vanished')).toMatch(/Node's socket\.setKeepAlive\(true, 1000\)\s+tcp-keepalive/);
+    expect(line('idle peer ')).toMatch(/^\s+idle peer\s+ETIMEDOUT after (1[01]|12)\.\d s\s+ETIMEDOUT after [34]\.\d s \(userTimeout: 0\)$/);
+    expect(line('data in flight ')).toMatch(
+      /^\s+data in flight\s+still open after 8\.\d s, gave up waiting\s+ETIMEDOUT after [23]\.\d s \(userTimeout: 2000\)$/,
+    );
+    expect(stdout).toMatch(/the control case waits 8 s for an error that will not come/);
+    expect(stdout).toMatch(/only TCP_USER_TIMEOUT bounds that/);
+  });
+
+  it('where namespaces are refused: says what is missing, no stack trace, exit 2', async () => {
+    // A user namespace whose limit for further namespaces is 0: the demo's own
+    // unshare is refused, as on a host that forbids them.
+    if (!have('unshare', runs('unshare', ['--version']), 'install util-linux')) return;
+    const { code, stdout, stderr } = await run('unshare', [
+      '--user',
+      '--map-root-user',
+      'sh',
+      '-c',
+      `echo 0 > /proc/sys/user/max_user_namespaces && exec "${process.execPath}" "${cli}" demo`,
+    ]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^tcp-keepalive demo makes a peer vanish inside a private network namespace, and cannot make one here\.\n/);
+    expect(stderr).toMatch(/missing: an unprivileged user \+ network namespace \(unshare said: .+\)/);
+    expect(stderr).toMatch(/fix: {5}allow unprivileged user namespaces/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('tcp-keepalive command line', () => {
+  it('--help explains, an unknown command is a one-line error', async () => {
+    const help = await run(process.execPath, [cli, '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: tcp-keepalive <command>/);
+    const bad = await run(process.execPath, [cli, 'demoo']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("tcp-keepalive: unknown command 'demoo' (see tcp-keepalive --help)\n");
+  });
+});
