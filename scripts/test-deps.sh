@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses, when they are missing:
 # ss and ip (iproute2), unshare (util-linux), python3 (an independent reader
-# of socket options), openssl (test certificates). Needs root (or sudo).
+# of socket options), openssl (test certificates), strace (syscall counts). Needs root (or sudo).
 set -euo pipefail
 
 declare -A provides=(
@@ -10,6 +10,7 @@ declare -A provides=(
   [unshare]=util-linux
   [python3]=python3
   [openssl]=openssl
+  [strace]=strace
 )
 
 missing=()

@@ -1,0 +1,69 @@
+// Exactly the syscalls the contract promises, counted with strace: five
+// setsockopt per configuration, five getsockopt per read, no protocol check
+// on the normal path, and none at all for connections a configured server accepts.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path = require('node:path');
+import { have, runs } from './helpers';
+
+const strace = have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)');
+
+let phases: string[][] = [];
+let result: { inherited: boolean; accepted: number };
+
+describe.runIf(strace)('syscalls per operation (strace)', () => {
+  beforeAll(() => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-strace-'));
+    const log = path.join(dir, 'trace');
+    try {
+      const out = execFileSync(
+        'strace',
+        ['-f', '-qq', '-o', log, '-e', 'trace=setsockopt,getsockopt,kill', process.execPath, path.join(__dirname, 'fixtures', 'syscalls.cjs')],
+        { cwd: path.join(__dirname, '..'), encoding: 'utf8' },
+      );
+      result = JSON.parse(out);
+      // One list of "setsockopt TCP_KEEPIDLE"-style entries per fenced phase.
+      phases = [[]];
+      for (const line of readFileSync(log, 'utf8').split('\n')) {
+        if (/\bkill\(\d+, 0\)/.test(line)) phases.push([]);
+        const m = /\b(setsockopt|getsockopt)\(\d+, \w+, (\w+)/.exec(line);
+        if (m) phases[phases.length - 1]!.push(`${m[1]} ${m[2]}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('setKeepAlive: five setsockopt, TCP-level first, SO_KEEPALIVE last', () => {
+    expect(phases[1]).toEqual([
+      'setsockopt TCP_KEEPIDLE',
+      'setsockopt TCP_KEEPINTVL',
+      'setsockopt TCP_KEEPCNT',
+      'setsockopt TCP_USER_TIMEOUT',
+      'setsockopt SO_KEEPALIVE',
+    ]);
+  });
+
+  it('getKeepAlive: five getsockopt', () => {
+    expect(phases[2]).toEqual([
+      'getsockopt TCP_KEEPIDLE',
+      'getsockopt TCP_KEEPINTVL',
+      'getsockopt TCP_KEEPCNT',
+      'getsockopt TCP_USER_TIMEOUT',
+      'getsockopt SO_KEEPALIVE',
+    ]);
+  });
+
+  it('disable: the protocol check, then SO_KEEPALIVE only', () => {
+    expect(phases[3]).toEqual(['getsockopt SO_PROTOCOL', 'setsockopt SO_KEEPALIVE']);
+  });
+
+  it('a configured server: five calls once, none for the connections it accepts', () => {
+    expect(phases[4]).toHaveLength(5);
+    const keepalive = /SO_KEEPALIVE|TCP_KEEP|TCP_USER_TIMEOUT/;
+    expect(phases[5]!.filter((call) => keepalive.test(call))).toEqual([]);
+    expect(result).toEqual({ inherited: true, accepted: 20 });
+  });
+});
