@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tcp-keepalive` command.
 import { demo } from './demo';
+import { doctor } from './doctor';
 
 const HELP = `Usage: tcp-keepalive <command>
 
@@ -8,6 +9,9 @@ Commands:
   demo     make a peer vanish on the real kernel (in a private network
            namespace, no root needed) and show how long Node's built-in
            keepalive and tcp-keepalive take to notice
+  doctor   this host's keepalive defaults and what they mean; with
+           --within 30s, the options that notice a dead peer in time
+           (tcp-keepalive doctor --help for more)
   help     show this help
 `;
 
@@ -24,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return demo();
   }
+  if (command === 'doctor') return doctor(rest, process.stdout, process.stderr);
   process.stderr.write(`tcp-keepalive: unknown command '${command}' (see tcp-keepalive --help)\n`);
   return 2;
 }

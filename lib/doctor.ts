@@ -1,0 +1,184 @@
+// `tcp-keepalive doctor`: where this host stands without tcp-keepalive, and
+// (with --within) the options that meet a deadline.
+import { parseArgs } from 'node:util';
+import { planKeepAlive, retransmissionTimeout, systemDefaults, type SystemDefaults } from './plan';
+import type { KeepAliveOptions } from './options';
+
+export const DOCTOR_HELP = `Usage: tcp-keepalive doctor [--within <duration>] [--idle-below <duration>] [--json]
+
+Prints this host's TCP keepalive defaults (net.ipv4.tcp_keepalive_time,
+tcp_keepalive_intvl, tcp_keepalive_probes, tcp_retries2) and what they mean:
+how long a vanished idle peer goes unnoticed, and how long unacknowledged data
+can hang before the socket fails.
+
+Options:
+  --within <duration>      plan options that notice a dead peer, idle or with
+                           data in flight, within this deadline (at least 2s),
+                           and print the line of code that applies them
+  --idle-below <duration>  with --within: the idle timeout of a NAT or load
+                           balancer on the path; no probe gap will reach it
+  --json                   print one JSON object instead of text
+  -h, --help               show this help
+
+Durations: 30s, 5m, 1h, 1500ms, or a plain number of milliseconds.
+
+Examples:
+  tcp-keepalive doctor
+  tcp-keepalive doctor --within 30s --idle-below 240s
+`;
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses `30s`, `5m`, `1h`, `1500ms` or plain ms into whole milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * UNITS[m[2] ?? 'ms']! : NaN;
+  if (!Number.isSafeInteger(ms)) {
+    throw new Error(`'${text}' is not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)`);
+  }
+  return ms;
+}
+
+/** 7875000 -> "2 h 11 min 15 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const parts: string[] = [];
+  let s = ms / 1000;
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['min', 60]] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)} ${unit}`);
+      s %= size;
+    }
+  }
+  if (s > 0 || parts.length === 0) parts.push(`${Number.isInteger(s) ? s : s.toFixed(1)} s`);
+  return parts.join(' ');
+}
+
+const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '_');
+
+export function codeLine(plan: Required<KeepAliveOptions>): string {
+  return (
+    `setKeepAlive(socket, { idle: ${grouped(plan.idle)}, interval: ${grouped(plan.interval)}, ` +
+    `count: ${plan.count}, userTimeout: ${grouped(plan.userTimeout)} });`
+  );
+}
+
+export interface DoctorReport {
+  system: SystemDefaults;
+  /** How long a vanished idle peer goes unnoticed on a socket with SO_KEEPALIVE on, ms. */
+  idleDeadPeerMs: number;
+  /** The shortest time unacknowledged data is retransmitted before the socket fails, ms. */
+  unacknowledgedDataMs: number;
+  plan?: { detectWithin: number; idleBelow?: number; options: Required<KeepAliveOptions>; code: string };
+}
+
+export function doctorReport(detectWithin?: number, idleBelow?: number): DoctorReport {
+  const system = systemDefaults();
+  const report: DoctorReport = {
+    system,
+    idleDeadPeerMs: system.idle + system.interval * system.count,
+    unacknowledgedDataMs: retransmissionTimeout(system.retries2),
+  };
+  if (detectWithin !== undefined) {
+    const options = planKeepAlive(idleBelow === undefined ? { detectWithin } : { detectWithin, idleBelow });
+    report.plan = { detectWithin, ...(idleBelow === undefined ? {} : { idleBelow }), options, code: codeLine(options) };
+  }
+  return report;
+}
+
+function text(r: DoctorReport): string {
+  const s = r.system;
+  const rows = [
+    ['net.ipv4.tcp_keepalive_time', `${s.idle / 1000} s`, 'idle time before the first probe'],
+    ['net.ipv4.tcp_keepalive_intvl', `${s.interval / 1000} s`, 'between unanswered probes'],
+    ['net.ipv4.tcp_keepalive_probes', `${s.count}`, 'unanswered probes before the connection is dropped'],
+    ['net.ipv4.tcp_retries2', `${s.retries2}`, 'retransmissions of unacknowledged data before giving up'],
+  ];
+  const w0 = Math.max(...rows.map((x) => x[0]!.length));
+  const w1 = Math.max(...rows.map((x) => x[1]!.length));
+  const lines = [
+    "This host's TCP keepalive defaults (for this network namespace):",
+    '',
+    ...rows.map(([a, b, c]) => `  ${a!.padEnd(w0)}  ${b!.padStart(w1)}  ${c}`),
+    '',
+    'What that means for a socket that sets nothing itself:',
+    `  - A peer that vanishes while the connection is idle goes unnoticed for ${formatDuration(r.idleDeadPeerMs)}`,
+    `    (${s.idle / 1000} s + ${s.count} x ${s.interval / 1000} s), and only if the socket turned SO_KEEPALIVE on; otherwise forever.`,
+    `  - Data the peer never acknowledges is retransmitted for at least ${formatDuration(r.unacknowledgedDataMs)}`,
+    `    (about ${(r.unacknowledgedDataMs / 60_000).toFixed(1)} minutes: tcp_retries2 = ${s.retries2}, the retransmission timeout`,
+    '    doubling from 200 ms up to 120 s) before the socket fails. Keepalive probes do not help here.',
+    "  - Node's socket.setKeepAlive(true, ms) changes only the idle time, for one socket (and forces 10",
+    '    probes 1 s apart); it cannot shorten the retransmissions. TCP_USER_TIMEOUT can.',
+  ];
+  if (r.plan) {
+    const p = r.plan.options;
+    lines.push(
+      '',
+      `To notice a dead peer within ${formatDuration(r.plan.detectWithin)}` +
+        (r.plan.idleBelow === undefined ? '' : `, with no idle gap of ${formatDuration(r.plan.idleBelow)} or more`) +
+        ':',
+      `  idle ${formatDuration(p.idle)}, then ${p.count} probe${p.count === 1 ? '' : 's'} ${formatDuration(p.interval)} apart: ` +
+        `an idle dead peer is dropped after ${formatDuration(p.idle + p.interval * p.count)};`,
+      `  unacknowledged data is given up after ${formatDuration(p.userTimeout)} (userTimeout).`,
+      '',
+      `  ${r.plan.code}`,
+    );
+  } else {
+    lines.push('', 'For options that meet a deadline: tcp-keepalive doctor --within 30s [--idle-below 240s]');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs the command; returns the exit code. */
+export function doctor(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  let values: { within?: string; 'idle-below'?: string; json?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        within: { type: 'string' },
+        'idle-below': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    const first = (error as Error).message.split('\n')[0]!.replace(/\.$/, '');
+    err.write(`tcp-keepalive doctor: ${first} (see --help)\n`);
+    return 2;
+  }
+  if (values.help) {
+    out.write(DOCTOR_HELP);
+    return 0;
+  }
+  let within: number | undefined;
+  let idleBelow: number | undefined;
+  try {
+    if (values['idle-below'] !== undefined && values.within === undefined) throw new Error('--idle-below needs --within');
+    if (values.within !== undefined) within = parseDuration(values.within);
+    if (values['idle-below'] !== undefined) idleBelow = parseDuration(values['idle-below']);
+  } catch (error) {
+    err.write(`tcp-keepalive doctor: ${(error as Error).message}\n`);
+    return 2;
+  }
+  let report: DoctorReport;
+  try {
+    report = doctorReport(within, idleBelow);
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    if (e.code === 'ERR_OUT_OF_RANGE' && e.message.includes('goal.detectWithin')) {
+      err.write(`tcp-keepalive doctor: --within must be at least 2s (got ${values.within})\n`);
+      return 2;
+    }
+    if (e.code === 'ERR_OUT_OF_RANGE' && e.message.includes('goal.idleBelow')) {
+      err.write(`tcp-keepalive doctor: --idle-below must be more than 1s (got ${values['idle-below']})\n`);
+      return 2;
+    }
+    err.write(`tcp-keepalive doctor: ${e.message}\n`);
+    return 1;
+  }
+  out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : text(report));
+  return 0;
+}

@@ -1,0 +1,103 @@
+// `tcp-keepalive doctor`, run as a user runs it, checked against /proc.
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path = require('node:path');
+import { planKeepAlive } from '../lib';
+import { haveNamespaces } from './helpers';
+
+const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+const namespaces = haveNamespaces();
+
+function run(args: string[], cmd = process.execPath): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8' }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+const doctor = (...args: string[]) => run([cli, 'doctor', ...args]);
+const proc = (name: string) => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8'));
+
+describe('tcp-keepalive doctor', () => {
+  it('--json reports the host defaults as /proc has them, and what they mean', async () => {
+    const { code, stdout } = await doctor('--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    const [time, intvl, probes] = [proc('tcp_keepalive_time'), proc('tcp_keepalive_intvl'), proc('tcp_keepalive_probes')];
+    expect(report.system).toEqual({ idle: time * 1000, interval: intvl * 1000, count: probes, retries2: proc('tcp_retries2') });
+    expect(report.idleDeadPeerMs).toBe((time + intvl * probes) * 1000);
+    expect(report.plan).toBeUndefined();
+  });
+
+  it('says it in plain words', async () => {
+    const { code, stdout } = await doctor();
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`net\\.ipv4\\.tcp_keepalive_time\\s+${proc('tcp_keepalive_time')} s`));
+    expect(stdout).toMatch(new RegExp(`net\\.ipv4\\.tcp_retries2\\s+${proc('tcp_retries2')}\\s`));
+    expect(stdout).toMatch(/A peer that vanishes while the connection is idle goes unnoticed for /);
+    expect(stdout).toMatch(/Data the peer never acknowledges is retransmitted for at least /);
+    expect(stdout).toMatch(/doctor --within 30s/);
+  });
+
+  it('--within 30s --idle-below 240s prints the plan and the line of code', async () => {
+    const { code, stdout } = await doctor('--within', '30s', '--idle-below', '240s');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/To notice a dead peer within 30 s, with no idle gap of 4 min or more:/);
+    expect(stdout).toMatch(/idle 15 s, then 5 probes 3 s apart: an idle dead peer is dropped after 30 s;/);
+    expect(stdout).toMatch(/^ {2}setKeepAlive\(socket, \{ idle: 15_000, interval: 3_000, count: 5, userTimeout: 30_000 \}\);$/m);
+  });
+
+  it('accepts 30s, 5m, 1h, 1500ms and plain ms, and its plan is planKeepAlive', async () => {
+    for (const [text, ms] of [['30s', 30_000], ['5m', 300_000], ['1h', 3_600_000], ['1500ms', 1500], ['45000', 45_000], ['2.5s', 2500]] as const) {
+      const { code, stdout } = await doctor('--within', text, '--idle-below', '4m', '--json');
+      if (ms < 2000) {
+        expect(code).toBe(2);
+        continue;
+      }
+      expect(code, text).toBe(0);
+      const report = JSON.parse(stdout);
+      expect(report.plan.detectWithin).toBe(ms);
+      expect(report.plan.options).toEqual(planKeepAlive({ detectWithin: ms, idleBelow: 240_000 }));
+    }
+  });
+
+  it('bad arguments: one line, exit 2', async () => {
+    const cases: Array<[string[], string]> = [
+      [['--within', '1s'], 'tcp-keepalive doctor: --within must be at least 2s (got 1s)\n'],
+      [['--within', '30x'], "tcp-keepalive doctor: '30x' is not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)\n"],
+      [['--within=-5s'], "tcp-keepalive doctor: '-5s' is not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)\n"],
+      [['--within', '-5s'], "tcp-keepalive doctor: Option '--within' argument is ambiguous (see --help)\n"],
+      [['--idle-below', '4m'], 'tcp-keepalive doctor: --idle-below needs --within\n'],
+      [['--within', '30s', '--idle-below', '1s'], 'tcp-keepalive doctor: --idle-below must be more than 1s (got 1s)\n'],
+      [['--bogus'], "tcp-keepalive doctor: Unknown option '--bogus' (see --help)\n"],
+      [['--within'], "tcp-keepalive doctor: Option '--within <value>' argument missing (see --help)\n"],
+      [['extra'], "tcp-keepalive doctor: Unexpected argument 'extra'. This command does not take positional arguments (see --help)\n"],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stdout, stderr } = await doctor(...args);
+      expect({ args, code, stdout, stderr }).toEqual({ args, code: 2, stdout: '', stderr: message });
+    }
+  });
+
+  it('--help explains every option', async () => {
+    const { code, stdout } = await doctor('--help');
+    expect(code).toBe(0);
+    for (const option of ['--within', '--idle-below', '--json', '--help', '30s, 5m, 1h, 1500ms']) expect(stdout).toContain(option);
+  });
+
+  it.runIf(namespaces)('reads the live values: a namespace with its own sysctls', async () => {
+    // Keepalive sysctls are per network namespace, and a private one may set its own.
+    const script =
+      'echo 123 > /proc/sys/net/ipv4/tcp_keepalive_time && echo 11 > /proc/sys/net/ipv4/tcp_keepalive_intvl && ' +
+      'echo 4 > /proc/sys/net/ipv4/tcp_keepalive_probes && echo 8 > /proc/sys/net/ipv4/tcp_retries2 && ' +
+      `exec "${process.execPath}" "${cli}" doctor --json`;
+    const { code, stdout, stderr } = await run(['--user', '--map-root-user', '--net', 'sh', '-c', script], 'unshare');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.system).toEqual({ idle: 123_000, interval: 11_000, count: 4, retries2: 8 });
+    expect(report.idleDeadPeerMs).toBe(167_000);
+    expect(report.unacknowledgedDataMs).toBe(102_200);
+  });
+});
