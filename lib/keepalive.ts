@@ -31,9 +31,14 @@ const missing = OPTION_NAMES.slice(0, 5).filter((_, i) => (binding.supportedOpti
 
 // Node keeps the libuv handle (TCP, Pipe or TLSWrap) on `_handle`; its `fd`
 // is the kernel socket on Unix. Not public API, but stable since Node 0.x and
-// the only way to reach the fd.
+// the only way to reach the fd. `fd` is a C++ accessor, and a handle's fd
+// never changes while the handle is open (a closed handle is no longer any
+// socket's `_handle`), so it is read once and kept on the handle itself:
+// tied to that handle object, never to an fd number that could be reused.
+const kFd = Symbol('tcp-keepalive.fd');
 interface Handle {
   readonly fd?: number;
+  [kFd]?: number;
 }
 interface WithHandle {
   _handle?: Handle | null;
@@ -45,24 +50,24 @@ interface Deferrable {
   [kPending]?: Readonly<NativeConfig>;
 }
 
-function checkTarget(target: unknown): 'socket' | 'server' {
-  if (target instanceof net.Socket) return 'socket';
-  if (target instanceof net.Server) return 'server';
-  throw invalidArgType('target', 'an instance of net.Socket, tls.TLSSocket or net.Server', target);
+function notATarget(target: unknown): Error {
+  return invalidArgType('target', 'an instance of net.Socket, tls.TLSSocket or net.Server', target);
 }
 
-function fdOf(target: KeepAliveTarget): number {
-  const fd = (target as WithHandle)._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) {
+function fdOf(handle: Handle): number {
+  let fd = handle[kFd];
+  if (fd === undefined) {
+    fd = handle.fd;
     // On Linux a connected TCP handle always has an fd; a TLS socket over a
     // JS stream, say, has none and so has no kernel TCP socket of its own.
-    throw notTcp('it has no file descriptor of its own');
+    if (typeof fd !== 'number' || fd < 0) throw notTcp('it has no file descriptor of its own');
+    handle[kFd] = fd;
   }
   return fd;
 }
 
-function apply(target: KeepAliveTarget, config: Readonly<NativeConfig>): void {
-  const fd = fdOf(target);
+function apply(handle: Handle, config: Readonly<NativeConfig>): void {
+  const fd = fdOf(handle);
   const failure = config.enable
     ? binding.enable(fd, config.idleSeconds, config.intervalSeconds, config.count, config.userTimeoutMs)
     : binding.disable(fd);
@@ -75,7 +80,7 @@ function applyPending(this: KeepAliveTarget & Deferrable): void {
   this.removeListener('close', discardPending);
   if (config === undefined) return;
   try {
-    apply(this, config);
+    apply((this as WithHandle)._handle ?? {}, config);
   } catch (error) {
     // The caller returned long ago: the only place left to report this is the
     // target itself, as Node reports any other socket failure.
@@ -114,18 +119,21 @@ function checkSupported(config: Readonly<NativeConfig>): void {
  * configuration when it connects (listens). Returns the target.
  */
 export function setKeepAlive<T extends KeepAliveTarget>(target: T, options?: KeepAliveOptions | boolean): T {
-  const type = checkTarget(target);
+  const isSocket = target instanceof net.Socket;
+  if (!isSocket && !(target instanceof net.Server)) throw notATarget(target);
   const config = toNativeConfig(options);
   checkSupported(config);
-  if (type === 'socket') {
-    const socket = target as net.Socket & WithHandle;
-    if (socket.destroyed) throw socketClosed();
-    if (socket.connecting || socket._handle == null) defer(socket, config);
-    else apply(socket, config);
+  const handle = (target as WithHandle)._handle;
+  if (isSocket) {
+    // A socket with a handle that is not connecting is connected: destroy()
+    // drops the handle at once. Only the other cases need a closer look.
+    if (handle != null && !(target as net.Socket).connecting) apply(handle, config);
+    else if ((target as net.Socket).destroyed) throw socketClosed();
+    else defer(target, config);
+  } else if (handle != null && (target as net.Server).listening) {
+    apply(handle, config);
   } else {
-    const server = target as net.Server & WithHandle;
-    if (!server.listening || server._handle == null) defer(server, config);
-    else apply(server, config);
+    defer(target, config);
   }
   return target;
 }
@@ -134,22 +142,24 @@ const state = new Int32Array(5);
 
 /** Reads the five options the kernel holds for the socket or listening server, in ms. */
 export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
-  const type = checkTarget(target);
+  const isSocket = target instanceof net.Socket;
+  if (!isSocket && !(target instanceof net.Server)) throw notATarget(target);
   if (missing.length > 0) throw unsupported(missing.join(', '));
-  if (type === 'socket') {
-    const socket = target as net.Socket & WithHandle;
-    if (socket.destroyed) throw socketClosed();
-    if (socket.connecting || socket._handle == null) throw socketNotConnected();
-  } else if (!(target as net.Server).listening || (target as WithHandle)._handle == null) {
+  const handle = (target as WithHandle)._handle;
+  if (isSocket) {
+    if (handle == null || (target as net.Socket).connecting) {
+      throw (target as net.Socket).destroyed ? socketClosed() : socketNotConnected();
+    }
+  } else if (handle == null || !(target as net.Server).listening) {
     throw serverNotListening();
   }
-  const failure = binding.read(fdOf(target), state);
+  const failure = binding.read(fdOf(handle), state);
   if (failure !== undefined) throw fromFailure(failure);
   return {
     enable: state[0] !== 0,
-    idle: state[1] * 1000,
-    interval: state[2] * 1000,
-    count: state[3],
-    userTimeout: state[4],
+    idle: state[1]! * 1000,
+    interval: state[2]! * 1000,
+    count: state[3]!,
+    userTimeout: state[4]!,
   };
 }

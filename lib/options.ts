@@ -37,7 +37,20 @@ export const DEFAULTS: Readonly<{ idle: 60_000; interval: 10_000; count: 6; user
 });
 
 export const OPTION_KEYS = ['enable', 'idle', 'interval', 'count', 'userTimeout'] as const;
-const validKeys: ReadonlySet<string> = new Set(OPTION_KEYS);
+
+// A switch, not a Set: this runs for every key of every call.
+function isOptionKey(key: string): boolean {
+  switch (key) {
+    case 'enable':
+    case 'idle':
+    case 'interval':
+    case 'count':
+    case 'userTimeout':
+      return true;
+    default:
+      return false;
+  }
+}
 
 export const MAX_SECONDS_MS = 32_767_000;
 export const MAX_COUNT = 127;
@@ -91,7 +104,7 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
     throw invalidArgType('options', 'of type object or boolean', options);
   }
   for (const key in options) {
-    if (!validKeys.has(key)) {
+    if (!isOptionKey(key)) {
       throw invalidArgValue(
         `options.${key}`,
         (options as Record<string, unknown>)[key],
