@@ -1,19 +1,22 @@
 #!/usr/bin/env node
-// npm run bench: the cost of one keepalive configuration (and one read) per
-// socket, for tcp-keepalive, Node's built-in setKeepAlive and net-keepalive,
-// against the syscall floor: a C program making the same calls, interleaved
-// round by round with the Node methods so drift on a shared machine hits all
-// alike. Every pass is verified by reading the values back, untimed.
+// npm run bench: what one keepalive configuration (and one read) costs per
+// socket with tcp-keepalive, Node's built-in setKeepAlive and net-keepalive,
+// against the syscall floor (bench/floor.c, compiled here), in one run.
 //
 //   node --expose-gc bench/bench.mjs [--sockets 1000] [--rounds 15] [--rss-ops 1000000] [--accept 1000] [--json]
-import { execFileSync, spawn } from 'node:child_process';
+//
+// Every method runs in blocks of PASSES back-to-back passes over all sockets,
+// in shuffled order, medians over all passes; the floor does the same in C
+// (in rotating order), before and after. Every pass writes values the previous one did not,
+// and every block is verified by reading the sockets back (untimed), so a
+// method that did nothing would fail instead of looking fast.
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -35,35 +38,36 @@ const N = Number(flags.sockets);
 const ROUNDS = Math.max(5, Number(flags.rounds));
 const RSS_OPS = Number(flags['rss-ops']);
 const ACCEPT = Number(flags.accept);
-const WARMUP = 3;
+const PASSES = 3;
+const WARMUP = 2;
 if (typeof globalThis.gc !== 'function') {
-  console.error('bench: run with node --expose-gc (npm run bench does)');
+  console.error('bench: run it with node --expose-gc (npm run bench does)');
   process.exit(2);
 }
-const log = (line) => process.stderr.write(`${line}\n`);
+const log = (line) => process.stderr.write(`bench: ${line}\n`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-// ---- the C floor, compiled here -------------------------------------------
+// ---- the floor: bench/floor.c, compiled here ----------------------------------
 const work = mkdtempSync(path.join(os.tmpdir(), 'tcp-keepalive-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const floorBinary = path.join(work, 'floor');
 try {
-  execFileSync(process.env.CC ?? 'cc', ['-O2', '-o', floorBinary, path.join(root, 'bench', 'floor.c')], { stdio: 'inherit' });
+  execFileSync(process.env.CC ?? 'cc', ['-O2', '-pthread', '-o', floorBinary, path.join(root, 'bench', 'floor.c')], {
+    stdio: 'inherit',
+  });
 } catch {
-  console.error('bench: could not compile bench/floor.c (set CC or install a C compiler)');
+  console.error('bench: could not compile bench/floor.c (install a C compiler, or set CC)');
   process.exit(2);
 }
-const floor = spawn(floorBinary, [String(N)], { stdio: ['pipe', 'pipe', 'inherit'] });
-const floorLines = readline.createInterface({ input: floor.stdout })[Symbol.asyncIterator]();
-async function floorCommand(command) {
-  floor.stdin.write(`${command}\n`);
-  const { value } = await floorLines.next();
-  const fields = String(value).split(' ');
-  if (fields.pop() !== 'ok') throw new Error(`floor: ${value}`);
-  return fields.map(Number);
+const floorRuns = { single: [], threaded: [] };
+function runFloor() {
+  for (const mode of ['single', 'threaded']) {
+    const args = [String(N), String(ROUNDS), ...(mode === 'threaded' ? ['threaded'] : [])];
+    floorRuns[mode].push(JSON.parse(execFileSync(floorBinary, args, { encoding: 'utf8' })));
+  }
 }
-if ((await floorLines.next()).value !== 'ready') throw new Error('floor did not start');
 
-// ---- N connected loopback pairs ---------------------------------------------
+// ---- N connected loopback pairs -------------------------------------------------
 async function openPairs(count) {
   const server = net.createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -73,204 +77,130 @@ async function openPairs(count) {
   for (let i = 0; i < count; i++) clients.push(net.connect(server.address().port, '127.0.0.1'));
   await Promise.all(clients.map((c) => once(c, 'connect')));
   while (accepted.length < count) await new Promise((r) => setImmediate(r));
-  return {
-    clients,
-    close: () => {
-      for (const s of [...clients, ...accepted]) s.destroy();
-      server.close();
-    },
+  const close = () => {
+    for (const s of [...clients, ...accepted]) s.destroy();
+    server.close();
   };
+  return { clients, close };
 }
-const pairs = await openPairs(N);
-const sockets = pairs.clients;
 
-// ---- the methods ------------------------------------------------------------
-// Every method gets PASSES back-to-back passes over all sockets per round,
-// exactly like the floor (bench/floor.c): a set alternates between its values
-// and the same plus SHIFT, ending on its own. Each pass of a round writes
-// values no other method's pass wrote, so a method that did nothing would
-// fail its verification instead of looking fast.
-const PASSES = 3;
-const SHIFT = 16;
-const valuesFor = (round, slot) => {
-  const k = (round & 1) * 8 + slot;
-  return { idle: 60 + k, interval: 10 + k, count: 3 + k, userTimeout: 100_000 + k };
+// ---- the methods ------------------------------------------------------------------
+// Pass p of round r writes one of two value sets; consecutive passes differ.
+const valuesFor = (r, p) => {
+  const k = 8 * ((p + r) & 1);
+  return { idle: (60 + k) * 1000, interval: (10 + k) * 1000, count: 6 + k, userTimeout: 120_000 + k };
 };
-const shifted = (v, pass) =>
-  (PASSES - 1 - pass) % 2
-    ? { idle: v.idle + SHIFT, interval: v.interval + SHIFT, count: v.count + SHIFT, userTimeout: v.userTimeout + SHIFT }
-    : v;
 
-function verify(name, expect) {
+function verify(sockets, name, expected) {
   for (const s of sockets) {
     const got = getKeepAlive(s);
-    for (const key of Object.keys(expect)) {
-      if (got[key] !== expect[key]) throw new Error(`${name}: a socket holds ${key}=${got[key]}, expected ${expect[key]}`);
+    for (const key of Object.keys(expected)) {
+      if (got[key] !== expected[key]) throw new Error(`${name}: a socket holds ${key}=${got[key]}, expected ${expected[key]}`);
     }
   }
 }
 
-// Runs `pass(values)` PASSES times, each over every socket; ns per socket of each.
-function passes(v, pass) {
-  const ns = [];
-  for (let p = 0; p < PASSES; p++) {
-    const w = shifted(v, p);
-    const t0 = process.hrtime.bigint();
-    pass(w);
-    ns.push(Number(process.hrtime.bigint() - t0) / N);
-  }
-  return ns;
-}
-
-const toOptions = (w) => ({ idle: w.idle * 1000, interval: w.interval * 1000, count: w.count, userTimeout: w.userTimeout });
-
-const setMethods = {
-  floor5: {
-    run: (v) => floorCommand(`set5 ${v.idle} ${v.interval} ${v.count} ${v.userTimeout}`),
-  },
+const methods = {
   ours: {
-    run: (v) => {
-      const ns = passes(v, (w) => {
-        const options = toOptions(w);
-        for (const s of sockets) setKeepAlive(s, options);
-      });
-      verify('tcp-keepalive', { enable: true, ...toOptions(v) });
-      return ns;
+    kind: 'set',
+    pass: (sockets, v) => {
+      for (const s of sockets) setKeepAlive(s, v);
     },
-  },
-  floor4: {
-    run: (v) => floorCommand(`set4 ${v.idle} 1 10`),
+    expect: (v) => ({ enable: true, ...v }),
   },
   node: {
-    run: (v) => {
-      const ns = passes(v, (w) => {
-        const ms = w.idle * 1000;
-        for (const s of sockets) s.setKeepAlive(true, ms);
-      });
-      verify('Node', { enable: true, idle: v.idle * 1000, interval: 1000, count: 10 });
-      return ns;
+    kind: 'set',
+    pass: (sockets, v) => {
+      for (const s of sockets) s.setKeepAlive(true, v.idle);
     },
+    expect: (v) => ({ enable: true, idle: v.idle, interval: 1000, count: 10 }),
   },
   netKeepAlive: {
-    run: (v) => {
-      const ns = passes(v, (w) => {
-        const o = toOptions(w);
-        for (const s of sockets) {
-          s.setKeepAlive(true, o.idle);
-          netKeepAlive.setKeepAliveInterval(s, o.interval);
-          netKeepAlive.setKeepAliveProbes(s, o.count);
-          netKeepAlive.setUserTimeout(s, o.userTimeout);
-        }
-      });
-      verify('net-keepalive', { enable: true, ...toOptions(v) });
-      return ns;
+    kind: 'set',
+    pass: (sockets, v) => {
+      for (const s of sockets) {
+        s.setKeepAlive(true, v.idle);
+        netKeepAlive.setKeepAliveInterval(s, v.interval);
+        netKeepAlive.setKeepAliveProbes(s, v.count);
+        netKeepAlive.setUserTimeout(s, v.userTimeout);
+      }
+    },
+    expect: (v) => ({ enable: true, ...v }),
+  },
+  oursRead: {
+    kind: 'read',
+    pass: (sockets, v) => {
+      let wrong = 0;
+      for (const s of sockets) if (getKeepAlive(s).userTimeout !== v.userTimeout) wrong++;
+      return wrong;
+    },
+  },
+  netKeepAliveRead: {
+    kind: 'read',
+    pass: (sockets, v) => {
+      let wrong = 0;
+      const expected = v.interval + v.count + v.userTimeout;
+      for (const s of sockets) {
+        const sum = netKeepAlive.getKeepAliveInterval(s) + netKeepAlive.getKeepAliveProbes(s) + netKeepAlive.getUserTimeout(s);
+        if (sum !== expected) wrong++;
+      }
+      return wrong;
     },
   },
 };
 
-// Reads run after tcp-keepalive and the floor have both set `v`, and check what they read.
-const readMethods = {
-  floor5: { run: () => floorCommand('get5') },
-  ours: {
-    run: (v) => {
-      let bad = 0;
-      const ns = passes(v, () => {
-        for (const s of sockets) if (getKeepAlive(s).count !== v.count) bad++;
-      });
-      if (bad) throw new Error(`tcp-keepalive read: ${bad} reads were wrong`);
-      return ns;
-    },
-  },
-  netKeepAlive: {
-    run: (v) => {
-      let bad = 0;
-      const expected = v.interval * 1000 + v.count + v.userTimeout;
-      const ns = passes(v, () => {
-        for (const s of sockets) {
-          const sum = netKeepAlive.getKeepAliveInterval(s) + netKeepAlive.getKeepAliveProbes(s) + netKeepAlive.getUserTimeout(s);
-          if (sum !== expected) bad++;
-        }
-      });
-      if (bad) throw new Error(`net-keepalive read: ${bad} reads were wrong`);
-      return ns;
-    },
-  },
-};
-
-// ---- rounds -----------------------------------------------------------------
-const samples = { set: {}, read: {} };
-for (const k of Object.keys(setMethods)) samples.set[k] = [];
-for (const k of Object.keys(readMethods)) samples.read[k] = [];
-const setKeys = Object.keys(setMethods);
-const readKeys = Object.keys(readMethods);
-
-log(`bench: ${N} loopback sockets, ${WARMUP} warm-up + ${ROUNDS} rounds of ${PASSES} passes per method, in rotating order`);
-for (let round = -WARMUP; round < ROUNDS; round++) {
-  const r = round + WARMUP;
-  for (let i = 0; i < setKeys.length; i++) {
-    const key = setKeys[(i + r) % setKeys.length];
-    const ns = await setMethods[key].run(valuesFor(r, i));
-    if (round >= 0) samples.set[key].push(...ns);
-  }
-  // Reads: tcp-keepalive and the floor set the same values first, untimed.
-  const v = valuesFor(r, 7);
-  await floorCommand(`set5 ${v.idle} ${v.interval} ${v.count} ${v.userTimeout}`);
-  for (const s of sockets) setKeepAlive(s, toOptions(v));
-  for (let i = 0; i < readKeys.length; i++) {
-    const key = readKeys[(i + r) % readKeys.length];
-    const ns = await readMethods[key].run(v);
-    if (round >= 0) samples.read[key].push(...ns);
-  }
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const med = { set: {}, read: {} };
-for (const kind of ['set', 'read']) for (const [k, xs] of Object.entries(samples[kind])) med[kind][k] = median(xs);
-
-// ---- memory: RSS growth over RSS_OPS operations, after a forced GC -----------
-function rssGrowth(op) {
-  const perPass = sockets.length;
-  const passes = Math.ceil(RSS_OPS / perPass);
-  op(0); // warm
-  globalThis.gc();
-  const before = process.memoryUsage().rss;
-  for (let p = 0; p < passes; p++) op(p);
-  globalThis.gc();
-  return (process.memoryUsage().rss - before) / 1024 / 1024;
-}
-log(`bench: RSS growth over ${RSS_OPS.toLocaleString('en')} operations per method`);
-const A = { idle: 60_000, interval: 10_000, count: 6, userTimeout: 120_000 };
-const B = { idle: 61_000, interval: 11_000, count: 7, userTimeout: 138_000 };
-const rss = {
-  oursSet: rssGrowth((p) => {
-    const o = p & 1 ? A : B;
-    for (const s of sockets) setKeepAlive(s, o);
-  }),
-  oursRead: rssGrowth(() => {
-    for (const s of sockets) getKeepAlive(s);
-  }),
-  nodeSet: rssGrowth((p) => {
-    for (const s of sockets) s.setKeepAlive(true, p & 1 ? 60_000 : 61_000);
-  }),
-  netKeepAliveSet: rssGrowth((p) => {
-    for (const s of sockets) {
-      s.setKeepAlive(true, p & 1 ? 60_000 : 61_000);
-      netKeepAlive.setKeepAliveInterval(s, 10_000);
-      netKeepAlive.setKeepAliveProbes(s, 6);
-      netKeepAlive.setUserTimeout(s, 120_000);
+async function timeMethods() {
+  const { clients: sockets, close } = await openPairs(N);
+  const samples = Object.fromEntries(Object.keys(methods).map((k) => [k, []]));
+  const keys = Object.keys(methods);
+  // net-keepalive runs in a phase of its own: whatever ran right after its
+  // ffi-rs calls was measured up to 20 % slower. Within a phase the order is
+  // shuffled every round, so no method always follows the same one.
+  const phases = [keys.filter((k) => !k.startsWith('netKeepAlive')), keys.filter((k) => k.startsWith('netKeepAlive'))];
+  let seed = 1;
+  const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  for (const phase of phases) for (let r = -WARMUP; r < ROUNDS; r++) {
+    const order = phase.map((k) => [random(), k]).sort((a, b) => a[0] - b[0]).map(([, k]) => k);
+    for (const key of order) {
+      const method = methods[key];
+      // Each block starts with an empty young generation, so net-keepalive's
+      // garbage is not collected on the next method's time. A minor GC only:
+      // a full one compacts the old space and leaves the sockets cold
+      // (measured: +20 % on every method).
+      globalThis.gc({ type: 'minor' });
+      // A read reads what tcp-keepalive set just before, untimed.
+      const target = valuesFor(r, 0);
+      if (method.kind === 'read') for (const s of sockets) setKeepAlive(s, target);
+      for (let p = 0; p < PASSES; p++) {
+        const v = method.kind === 'read' ? target : valuesFor(r, p);
+        const t0 = process.hrtime.bigint();
+        const wrong = method.pass(sockets, v);
+        const ns = Number(process.hrtime.bigint() - t0) / N;
+        if (wrong) throw new Error(`${key}: ${wrong} reads were wrong`);
+        if (r >= 0) samples[key].push(ns);
+      }
+      if (method.kind === 'set') verify(sockets, key, method.expect(valuesFor(r, PASSES - 1)));
     }
-  }),
-  netKeepAliveRead: rssGrowth(() => {
-    for (const s of sockets) {
-      netKeepAlive.getKeepAliveInterval(s);
-      netKeepAlive.getKeepAliveProbes(s);
-      netKeepAlive.getUserTimeout(s);
-    }
-  }),
-};
-pairs.close();
-floor.stdin.end();
+  }
+  // ---- memory: RSS growth over RSS_OPS operations, after a forced GC ------------
+  const rss = {};
+  const alternate = [valuesFor(0, 0), valuesFor(0, 1)];
+  for (const key of keys) {
+    const passes = Math.ceil(RSS_OPS / N);
+    methods[key].pass(sockets, alternate[0]);
+    globalThis.gc();
+    const before = process.memoryUsage().rss;
+    for (let p = 0; p < passes; p++) methods[key].pass(sockets, methods[key].kind === 'read' ? alternate[0] : alternate[p & 1]);
+    globalThis.gc();
+    rss[key] = (process.memoryUsage().rss - before) / 2 ** 20;
+    // Leave the sockets as the reads expect them.
+    for (const s of sockets) setKeepAlive(s, alternate[0]);
+  }
+  close();
+  return { ns: Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)])), rss };
+}
 
-// ---- the server path: syscalls per accepted connection ----------------------
+// ---- the server path: keepalive syscalls per accepted connection ----------------
 function serverPath() {
   const script = path.join(work, 'accept.cjs');
   writeFileSync(
@@ -287,8 +217,8 @@ server.listen(0, '127.0.0.1', async () => {
   const clients = [];
   for (let i = 0; i < count; i++) clients.push(net.connect(server.address().port, '127.0.0.1'));
   while (accepted.length < count) await new Promise((r) => setTimeout(r, 5));
-  const ok = accepted.every((s) => getKeepAlive(s).idle === 7000);
-  process.stdout.write(JSON.stringify({ ok }));
+  const configured = accepted.filter((s) => getKeepAlive(s).idle === 7000).length;
+  process.stdout.write(JSON.stringify({ configured }));
   for (const s of [...clients, ...accepted]) s.destroy();
   server.close();
 });
@@ -300,66 +230,81 @@ server.listen(0, '127.0.0.1', async () => {
   } catch {
     strace = false;
   }
-  const result = {};
+  const result = { strace };
   for (const mode of ['server', 'per-socket']) {
-    if (!strace) {
-      const out = JSON.parse(execFileSync(process.execPath, [script, mode, String(ACCEPT)], { encoding: 'utf8' }));
-      result[mode] = { inherited: out.ok, setsockopt: undefined };
-      continue;
-    }
     const trace = path.join(work, `strace-${mode}`);
-    const out = JSON.parse(
-      execFileSync('strace', ['-f', '-qq', '-o', trace, '-e', 'trace=setsockopt', process.execPath, script, mode, String(ACCEPT)], {
-        encoding: 'utf8',
-      }),
-    );
-    const calls = readFileSync(trace, 'utf8').split('\n').filter((l) => /SO_KEEPALIVE|TCP_KEEP|TCP_USER_TIMEOUT/.test(l));
-    result[mode] = { inherited: out.ok, setsockopt: calls.length };
+    const command = strace
+      ? ['strace', ['-f', '-qq', '-o', trace, '-e', 'trace=setsockopt', process.execPath, script, mode, String(ACCEPT)]]
+      : [process.execPath, [script, mode, String(ACCEPT)]];
+    const { configured } = JSON.parse(execFileSync(command[0], command[1], { encoding: 'utf8' }));
+    const calls = strace
+      ? readFileSync(trace, 'utf8').split('\n').filter((l) => /SO_KEEPALIVE|TCP_KEEP|TCP_USER_TIMEOUT/.test(l)).length
+      : undefined;
+    result[mode] = { configured, keepaliveSetsockopt: calls };
   }
-  return { strace, ...result };
+  return result;
 }
-log(`bench: accepting ${ACCEPT} connections, server-configured vs per-socket`);
+
+// ---- run ------------------------------------------------------------------------
+log(`C floor: ${N} sockets, ${ROUNDS} rounds x ${PASSES} passes (single-threaded, and with a second thread)`);
+runFloor();
+log(`Node methods: ${N} sockets, ${ROUNDS} rounds x ${PASSES} passes, shuffled order; then RSS over ${RSS_OPS.toLocaleString('en')} operations each`);
+const { ns, rss } = await timeMethods();
+log('C floor again');
+runFloor();
+log(`server path: accepting ${ACCEPT} connections`);
 const server = serverPath();
 
-// ---- report -----------------------------------------------------------------
-const ratio = (x, base) => (x / base).toFixed(2);
-const fmt = (ns) => (ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${Math.round(ns)} ns`);
+const floor = {};
+for (const mode of ['single', 'threaded']) {
+  floor[mode] = Object.fromEntries(['set5', 'set4', 'get5'].map((k) => [k, median(floorRuns[mode].map((run) => run[k]))]));
+}
+const cpus = os.cpus();
 const report = {
-  machine: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Linux ${os.release()}, Node ${process.version}`,
+  machine: `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, Linux ${os.release()}, Node ${process.version}`,
   sockets: N,
   rounds: ROUNDS,
-  setNs: med.set,
-  readNs: med.read,
+  passes: PASSES,
+  floorNs: floor,
+  ns,
   rssMiB: rss,
   rssOps: RSS_OPS,
-  server,
-  accept: ACCEPT,
+  server: { accepted: ACCEPT, ...server },
 };
+
 if (flags.json) {
   console.log(JSON.stringify(report, null, 2));
 } else {
+  const x = (a, b) => `${(a / b).toFixed(2)}x`;
+  const t = (v) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} us` : `${Math.round(v)} ns`);
+  const mib = (v) => `${v.toFixed(1)} MiB`;
+  const f = floor.single;
+  const ft = floor.threaded;
   const rows = [
-    ['method', 'per configuration', 'x floor', 'per read', 'x floor', `RSS growth / ${RSS_OPS.toLocaleString('en')} sets, reads`],
-    ['C floor (5 setsockopt / 5 getsockopt)', fmt(med.set.floor5), '1.00', fmt(med.read.floor5), '1.00', '-'],
-    ['tcp-keepalive', fmt(med.set.ours), ratio(med.set.ours, med.set.floor5), fmt(med.read.ours), ratio(med.read.ours, med.read.floor5), `${rss.oursSet.toFixed(1)} MiB, ${rss.oursRead.toFixed(1)} MiB`],
-    ['net-keepalive', fmt(med.set.netKeepAlive), ratio(med.set.netKeepAlive, med.set.floor5), fmt(med.read.netKeepAlive), ratio(med.read.netKeepAlive, med.read.floor5), `${rss.netKeepAliveSet.toFixed(1)} MiB, ${rss.netKeepAliveRead.toFixed(1)} MiB`],
-    ["Node setKeepAlive (idle only, 4 syscalls)", fmt(med.set.node), `${ratio(med.set.node, med.set.floor4)} of its 4-call floor (${fmt(med.set.floor4)})`, 'cannot read', '', `${rss.nodeSet.toFixed(1)} MiB, -`],
+    ['', 'set', 'x floor', 'x floor (2 threads)', 'read', 'x floor', 'x floor (2 threads)', `RSS growth per ${RSS_OPS.toLocaleString('en')} sets / reads`],
+    ['C floor (5 setsockopt / 5 getsockopt)', t(f.set5), '1.00x', x(f.set5, ft.set5), t(f.get5), '1.00x', x(f.get5, ft.get5), ''],
+    ['C floor with a second thread', t(ft.set5), x(ft.set5, f.set5), '1.00x', t(ft.get5), x(ft.get5, f.get5), '1.00x', ''],
+    ['tcp-keepalive (5 options)', t(ns.ours), x(ns.ours, f.set5), x(ns.ours, ft.set5), t(ns.oursRead), x(ns.oursRead, f.get5), x(ns.oursRead, ft.get5), `${mib(rss.ours)} / ${mib(rss.oursRead)}`],
+    ['net-keepalive (built-in + 3 setters / 3 getters)', t(ns.netKeepAlive), x(ns.netKeepAlive, f.set5), x(ns.netKeepAlive, ft.set5), t(ns.netKeepAliveRead), x(ns.netKeepAliveRead, f.get5), x(ns.netKeepAliveRead, ft.get5), `${mib(rss.netKeepAlive)} / ${mib(rss.netKeepAliveRead)}`],
+    ["Node socket.setKeepAlive (idle only)", t(ns.node), `${x(ns.node, f.set4)} of 4`, `${x(ns.node, ft.set4)} of 4`, 'no reads', '', '', `${mib(rss.node)} / -`],
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  console.log(`\n${report.machine}; ${N} sockets, median of ${ROUNDS} rounds x ${PASSES} passes\n`);
-  for (const r of rows) console.log(`  ${r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd()}`);
-  const check = (ok, text) => console.log(`  ${ok ? 'ok  ' : 'MISS'} ${text}`);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  console.log(`\n${report.machine}\n${N} connected loopback sockets; medians of ${ROUNDS} rounds x ${PASSES} passes; floors: median of 2 runs\n`);
+  for (const r of rows) console.log(`  ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`);
+  console.log(`  ("of 4": against the C floor for Node's own four syscalls, ${t(f.set4)}; ${t(ft.set4)} with a second thread)`);
+  const check = (ok, text) => console.log(`  ${ok ? 'met ' : 'MISS'}  ${text}`);
   console.log('\nTargets');
-  check(med.set.ours / med.set.floor5 <= 1.2, `set at most 1.20x the floor: ${ratio(med.set.ours, med.set.floor5)}x`);
-  check(med.read.ours / med.read.floor5 <= 1.2, `read at most 1.20x the floor: ${ratio(med.read.ours, med.read.floor5)}x`);
-  check(med.set.netKeepAlive / med.set.ours >= 10, `set at least 10x faster than net-keepalive: ${ratio(med.set.netKeepAlive, med.set.ours)}x`);
-  check(med.read.netKeepAlive / med.read.ours >= 10, `read at least 10x faster than net-keepalive: ${ratio(med.read.netKeepAlive, med.read.ours)}x`);
-  check(rss.oursSet < 5 && rss.oursRead < 5, `RSS growth under 5 MiB per ${RSS_OPS.toLocaleString('en')} sets and reads: ${rss.oursSet.toFixed(1)} / ${rss.oursRead.toFixed(1)} MiB`);
-  console.log(`\nServer path: accepting ${ACCEPT} connections`);
-  const calls = (m) =>
-    server.strace
-      ? `${server[m].setsockopt} keepalive setsockopt calls (strace -f), ${(server[m].setsockopt / ACCEPT).toFixed(3)} per connection`
-      : 'strace not installed, so not counted';
-  console.log(`  setKeepAlive(server) before listen: ${calls('server')}, every accepted socket configured: ${server.server.inherited}`);
-  console.log(`  setKeepAlive(socket) per connection: ${calls('per-socket')}, every accepted socket configured: ${server['per-socket'].inherited}`);
+  check(ns.ours <= 1.2 * f.set5, `set at most 1.20x the C floor: ${x(ns.ours, f.set5)} (${x(ns.ours, ft.set5)} of the floor with a second thread)`);
+  check(ns.oursRead <= 1.2 * f.get5, `read at most 1.20x the C floor: ${x(ns.oursRead, f.get5)} (${x(ns.oursRead, ft.get5)} with a second thread)`);
+  check(ns.netKeepAlive >= 10 * ns.ours, `set at least 10x faster than net-keepalive: ${x(ns.netKeepAlive, ns.ours)}`);
+  check(ns.netKeepAliveRead >= 10 * ns.oursRead, `read at least 10x faster than net-keepalive: ${x(ns.netKeepAliveRead, ns.oursRead)}`);
+  check(rss.ours < 5 && rss.oursRead < 5, `RSS growth under 5 MiB per ${RSS_OPS.toLocaleString('en')} sets and per as many reads: ${mib(rss.ours)} / ${mib(rss.oursRead)}`);
+  console.log(`\nServer path, ${ACCEPT} accepted connections (keepalive setsockopt calls counted with strace -f)`);
+  const line = (mode, text) => {
+    const r = server[mode];
+    const calls = server.strace ? `${r.keepaliveSetsockopt} calls, ${(r.keepaliveSetsockopt / ACCEPT).toFixed(3)} per connection` : 'strace missing: not counted';
+    console.log(`  ${text.padEnd(44)} ${calls}; ${r.configured} of ${ACCEPT} accepted sockets read back configured`);
+  };
+  line('server', 'setKeepAlive(server) once, before listen:');
+  line('per-socket', "setKeepAlive(socket) in 'connection':");
 }

@@ -1,33 +1,38 @@
 /*
  * The syscall floor for bench/bench.mjs: the same socket-option calls that
- * tcp-keepalive (and Node) make, from C with no runtime in between.
+ * tcp-keepalive (and Node) make, from C, with no runtime in between.
  *
- * usage: floor N
- * Opens N connected loopback pairs, prints "ready", then answers one line
- * per command on stdin, so that the bench can interleave its rounds with
- * the Node methods' rounds:
- *   set5 A B C D   five setsockopt per socket (TCP_KEEPIDLE=A s, TCP_KEEPINTVL=B s,
- *                  TCP_KEEPCNT=C, TCP_USER_TIMEOUT=D ms, SO_KEEPALIVE=1)
- *   set4 A B C     Node's four (SO_KEEPALIVE=1, TCP_KEEPIDLE=A, TCP_KEEPINTVL=B, TCP_KEEPCNT=C)
- *   get5           five getsockopt per socket
- * Each command makes PASSES back-to-back passes over all sockets, as the
- * bench does for every method (a set alternates between its values and the
- * same plus SHIFT, ending on its own), and answers "ns ns ns ok": ns per
- * socket of each pass, after checking (untimed) that every socket holds
- * the values set last (or read what was set last); "error ..." if not.
+ * usage: floor N ROUNDS [threaded]
+ *
+ * Opens N connected loopback pairs and, ROUNDS times, runs each method for
+ * PASSES back-to-back passes over the N client sockets (methods in rotating
+ * order, a set alternating between two value sets), exactly as the bench
+ * runs the Node methods. Every set is verified by reading it back, untimed.
+ * Prints one JSON line: the median ns per socket of each method.
+ *
+ *   set5  TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, SO_KEEPALIVE
+ *   set4  Node's four: SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL=1, TCP_KEEPCNT=10
+ *   get5  the five getsockopt
+ *
+ * With "threaded", an idle second thread shares the fd table, as the libuv
+ * and V8 threads do in every Node process. The kernel then takes a reference
+ * on the file for every fd syscall (fdget's fast path needs an unshared
+ * table), which is a cost any code inside Node pays.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PASSES 3
-#define SHIFT 16
+#define WARMUP 2
 
 static double now_ns(void) {
   struct timespec ts;
@@ -35,8 +40,24 @@ static double now_ns(void) {
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+static void die(const char *what) {
+  fprintf(stderr, "floor: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void *idle_thread(void *arg) {
+  for (;;) pause();
+  return arg;
+}
+
+static int one = 1, node_interval = 1, node_count = 10;
+
 static int set5(int fd, const int v[4]) {
-  static const int one = 1;
   return setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v[0], sizeof(int)) ||
          setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v[1], sizeof(int)) ||
          setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v[2], sizeof(int)) ||
@@ -45,14 +66,12 @@ static int set5(int fd, const int v[4]) {
 }
 
 static int set4(int fd, const int v[4]) {
-  static const int one = 1;
   return setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(int)) ||
          setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v[0], sizeof(int)) ||
-         setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v[1], sizeof(int)) ||
-         setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v[2], sizeof(int));
+         setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &node_interval, sizeof(int)) ||
+         setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &node_count, sizeof(int));
 }
 
-/* v: idle, interval, count, user timeout, keepalive */
 static int get5(int fd, int v[5]) {
   socklen_t len = sizeof(int);
   return getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v[0], &len) ||
@@ -63,72 +82,65 @@ static int get5(int fd, int v[5]) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: floor N\n");
+  if (argc < 3) {
+    fprintf(stderr, "usage: floor N ROUNDS [threaded]\n");
     return 2;
   }
-  int n = atoi(argv[1]);
-  int *fds = calloc(2 * (size_t)n, sizeof(int));
+  int n = atoi(argv[1]), rounds = atoi(argv[2]);
+  if (argc > 3 && strcmp(argv[3], "threaded") == 0) {
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, idle_thread, NULL)) die("pthread_create");
+  }
+  int *fds = calloc((size_t)n, sizeof(int));
+  double *samples[3];
+  for (int m = 0; m < 3; m++) samples[m] = calloc((size_t)rounds * PASSES, sizeof(double));
+
   int listener = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t addr_len = sizeof(addr);
-  if (!fds || listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof(addr)) ||
-      listen(listener, 4096) || getsockname(listener, (struct sockaddr *)&addr, &addr_len)) {
-    fprintf(stderr, "floor: listen: %s\n", strerror(errno));
-    return 1;
-  }
+  if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof(addr)) || listen(listener, 4096) ||
+      getsockname(listener, (struct sockaddr *)&addr, &addr_len))
+    die("listen");
   for (int i = 0; i < n; i++) {
     fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-    if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&addr, sizeof(addr)) ||
-        (fds[n + i] = accept(listener, NULL, NULL)) < 0) {
-      fprintf(stderr, "floor: connect: %s\n", strerror(errno));
-      return 1;
-    }
+    if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&addr, sizeof(addr))) die("connect");
+    if (accept(listener, NULL, NULL) < 0) die("accept");
   }
-  printf("ready\n");
-  fflush(stdout);
 
-  char line[128];
-  int last[5] = {0};
-  while (fgets(line, sizeof(line), stdin)) {
-    int v[4] = {0}, got[5], failed = 0, four = 0;
-    double ns[PASSES];
-    if (strncmp(line, "get5", 4) == 0) {
+  for (int r = -WARMUP; r < rounds; r++) {
+    for (int k = 0; k < 3; k++) {
+      int method = (k + r + WARMUP) % 3;
+      int v[4] = {0}, got[5], failed = 0;
       for (int p = 0; p < PASSES; p++) {
+        int shift = 8 * ((p + r) & 1);
+        v[0] = 60 + shift, v[1] = 10 + shift, v[2] = 6 + shift, v[3] = 120000 + shift;
         double t0 = now_ns();
         for (int i = 0; i < n; i++) {
-          failed |= get5(fds[i], got);
-          failed |= memcmp(got, last, sizeof(got)) != 0;
+          if (method == 0) failed |= set5(fds[i], v);
+          else if (method == 1) failed |= set4(fds[i], v);
+          else failed |= get5(fds[i], got);
         }
-        ns[p] = (now_ns() - t0) / n;
-      }
-    } else if (sscanf(line, "set5 %d %d %d %d", &v[0], &v[1], &v[2], &v[3]) == 4 ||
-               (four = sscanf(line, "set4 %d %d %d", &v[0], &v[1], &v[2]) == 3)) {
-      for (int p = 0; p < PASSES; p++) {
-        int shift = (PASSES - 1 - p) % 2 ? SHIFT : 0;
-        int w[4] = {v[0] + shift, four ? v[1] : v[1] + shift, four ? v[2] : v[2] + shift, v[3] + shift};
-        double t0 = now_ns();
-        for (int i = 0; i < n; i++) failed |= four ? set4(fds[i], w) : set5(fds[i], w);
-        ns[p] = (now_ns() - t0) / n;
+        double ns = (now_ns() - t0) / n;
+        if (r >= 0) samples[method][r * PASSES + p] = ns;
       }
       /* Verify, untimed: every socket holds what was set last. */
-      for (int i = 0; i < n && !failed; i++) {
+      for (int i = 0; i < n && method < 2 && !failed; i++) {
         failed |= get5(fds[i], got);
-        failed |= got[0] != v[0] || got[1] != v[1] || got[2] != v[2] || got[4] != 1 || (!four && got[3] != v[3]);
+        failed |= got[0] != v[0] || got[4] != 1 ||
+                  (method == 0 ? got[1] != v[1] || got[2] != v[2] || got[3] != v[3]
+                               : got[1] != node_interval || got[2] != node_count);
       }
-      if (!four) memcpy(last, (int[5]){v[0], v[1], v[2], v[3], 1}, sizeof(last));
-    } else {
-      printf("error unknown command\n");
-      fflush(stdout);
-      continue;
+      if (failed) {
+        fprintf(stderr, "floor: a socket did not hold the values set\n");
+        return 1;
+      }
     }
-    if (failed) {
-      printf("error a socket does not hold (or read) the values set last\n");
-    } else {
-      for (int p = 0; p < PASSES; p++) printf("%.1f ", ns[p]);
-      printf("ok\n");
-    }
-    fflush(stdout);
   }
+  double median[3];
+  for (int m = 0; m < 3; m++) {
+    qsort(samples[m], (size_t)rounds * PASSES, sizeof(double), cmp);
+    median[m] = samples[m][rounds * PASSES / 2];
+  }
+  printf("{\"set5\":%.1f,\"set4\":%.1f,\"get5\":%.1f}\n", median[0], median[1], median[2]);
   return 0;
 }
