@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite uses, when they are missing:
-# ss and ip (iproute2), unshare (util-linux), python3 (an independent reader
-# of socket options), openssl (test certificates), strace (syscall counts). Needs root (or sudo).
+# Installs the Debian packages the test suite uses, when they are missing.
+# The same script serves CI (.ci/run) and local runs. Needs root (or sudo).
+#   ss, ip       iproute2     keepalive timers, network namespaces for outages
+#   unshare      util-linux   private user + network namespaces
+#   python3      python3      an independent reader of socket options
+#   openssl      openssl      test certificates
+#   strace       strace       syscall counts
+#   redis-server redis-server Redis (and redis-cli) for the ioredis tests
+#   initdb       postgresql   PostgreSQL for the pg tests
 set -euo pipefail
 
 declare -A provides=(
@@ -11,12 +17,16 @@ declare -A provides=(
   [python3]=python3
   [openssl]=openssl
   [strace]=strace
+  [redis-server]=redis-server
+  [redis-cli]=redis-server
 )
 
 missing=()
 for tool in "${!provides[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${provides[$tool]}")
 done
+# Debian keeps PostgreSQL's server programs off PATH.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
 
 if ((${#missing[@]} == 0)); then
   echo "test-deps: everything is installed"

@@ -74,6 +74,16 @@ describe('the packed tarball', () => {
     expect(JSON.parse(run(process.execPath, ['fixtures/roundtrip.mjs', '4000'], consumer)).state).toEqual(expected);
   });
 
+  it('loads every client helper without the clients installed', () => {
+    const out = run(
+      process.execPath,
+      ['-p', "['ioredis', 'pg', 'http', 'undici'].map((n) => Object.keys(require('tcp-keepalive/' + n)).join()).join(' ')"],
+      consumer,
+    );
+    expect(out.trim()).toBe('setRedisKeepAlive setPgKeepAlive setAgentKeepAlive keepAliveConnector');
+    expect(existsSync(path.join(consumer, 'node_modules', 'ioredis'))).toBe(false); // optional peers stay out
+  });
+
   it('installs the tcp-keepalive command', () => {
     const out = run(path.join(consumer, 'node_modules', '.bin', 'tcp-keepalive'), ['--help'], consumer);
     expect(out).toMatch(/^Usage: tcp-keepalive <command>/);
@@ -83,7 +93,12 @@ describe('the packed tarball', () => {
     writeFileSync(
       path.join(consumer, 'consumer.mts'),
       `import net from 'node:net';
-import { setKeepAlive, getKeepAlive, DEFAULTS, supported, type KeepAliveOptions, type KeepAliveState, type KeepAliveSystemError } from 'tcp-keepalive';
+import http from 'node:http';
+import { setKeepAlive, getKeepAlive, DEFAULTS, supported, planKeepAlive, type KeepAliveOptions, type KeepAliveState, type KeepAliveSystemError } from 'tcp-keepalive';
+import { setAgentKeepAlive } from 'tcp-keepalive/http';
+import { keepAliveConnector } from 'tcp-keepalive/undici';
+const detach: () => void = setAgentKeepAlive(new http.Agent({ keepAlive: true }), planKeepAlive({ detectWithin: 30_000 }));
+const connector = keepAliveConnector({ idle: 30_000 });
 const socket: net.Socket = setKeepAlive(net.connect(1), { idle: 30_000, interval: 5_000, count: 4 });
 const server: net.Server = setKeepAlive(net.createServer(), true);
 const state: KeepAliveState = getKeepAlive(socket);
@@ -94,7 +109,7 @@ const canSet: boolean = supported.userTimeout;
 setKeepAlive(socket, { intvl: 5_000 });
 // @ts-expect-error: not a socket
 getKeepAlive({ fd: 3 });
-export { server, options, canSet };
+export { server, options, canSet, detach, connector };
 export type E = KeepAliveSystemError['option'];
 `,
     );

@@ -1,0 +1,72 @@
+// tcp-keepalive/ioredis: keepalive on every connection an ioredis Redis or
+// Cluster makes, now and after every reconnect. No runtime dependency on
+// ioredis: the types below are the little of it this uses.
+import type { EventEmitter } from 'node:events';
+import type net = require('node:net');
+import { setKeepAlive } from './keepalive';
+import { toNativeConfig, type KeepAliveOptions } from './options';
+
+/** What this needs of an ioredis `Redis`: its current socket and its events. */
+export interface RedisLike extends EventEmitter {
+  stream?: net.Socket;
+  status: string;
+}
+
+/** What this needs of an ioredis `Cluster`: its nodes and its events. */
+export interface ClusterLike extends EventEmitter {
+  isCluster: true;
+  nodes(role?: 'all'): RedisLike[];
+}
+
+/** Undoes what setRedisKeepAlive attached; the sockets keep their options. */
+export type Detach = () => void;
+
+function isCluster(client: RedisLike | ClusterLike): client is ClusterLike {
+  return (client as ClusterLike).isCluster === true && typeof (client as ClusterLike).nodes === 'function';
+}
+
+function attachToRedis(redis: RedisLike, options: KeepAliveOptions | boolean | undefined): Detach {
+  // ioredis applies its own `keepAlive` on the socket's connect and emits
+  // 'connect' a tick later, so this runs after it and wins. An error here
+  // (a Unix-socket connection, say) goes where ioredis reports connection
+  // trouble: the client's 'error' event.
+  const onConnect = () => {
+    if (redis.stream === undefined) return;
+    try {
+      setKeepAlive(redis.stream, options);
+    } catch (error) {
+      redis.emit('error', error);
+    }
+  };
+  redis.on('connect', onConnect);
+  if ((redis.status === 'connect' || redis.status === 'ready') && redis.stream) setKeepAlive(redis.stream, options);
+  return () => redis.off('connect', onConnect);
+}
+
+/**
+ * Applies `options` to the connection of an ioredis `Redis` (now, if it is
+ * connected, and on every connect and reconnect), or to every node of a
+ * `Cluster`, including nodes it discovers later. Returns a function that
+ * stops doing so. Invalid options throw at once, as in setKeepAlive.
+ */
+export function setRedisKeepAlive(client: RedisLike | ClusterLike, options?: KeepAliveOptions | boolean): Detach {
+  toNativeConfig(options); // validate now, not on the first connect
+  if (!isCluster(client)) return attachToRedis(client, options);
+  const detachers = new Map<RedisLike, Detach>();
+  const addNode = (node: RedisLike) => {
+    if (!detachers.has(node)) detachers.set(node, attachToRedis(node, options));
+  };
+  const removeNode = (node: RedisLike) => {
+    detachers.get(node)?.();
+    detachers.delete(node);
+  };
+  client.on('+node', addNode);
+  client.on('-node', removeNode);
+  for (const node of client.nodes('all')) addNode(node);
+  return () => {
+    client.off('+node', addNode);
+    client.off('-node', removeNode);
+    for (const detach of detachers.values()) detach();
+    detachers.clear();
+  };
+}

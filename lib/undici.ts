@@ -1,0 +1,43 @@
+// tcp-keepalive/undici: a connector for undici's Agent, Pool and Client
+// `connect` option (and so for fetch, through setGlobalDispatcher) that
+// configures every socket it connects. undici is an optional peer dependency,
+// loaded only when no base connector is given.
+import type net = require('node:net');
+import { setKeepAlive } from './keepalive';
+import { toNativeConfig, type KeepAliveOptions } from './options';
+
+/** undici's connector shape (`buildConnector.connector`). */
+export type Connector = (
+  options: object,
+  callback: (...args: [Error, null] | [null, net.Socket]) => void,
+) => unknown;
+
+/**
+ * A connector that makes each connection with `base` (by default undici's
+ * own `buildConnector(connectOptions)`), then applies `options` before undici
+ * sees the socket. A failure fails that connection, as a connect error.
+ *
+ *   new Agent({ connect: keepAliveConnector({ idle: 30_000 }) })
+ */
+export function keepAliveConnector(options?: KeepAliveOptions | boolean, base?: Connector | object): Connector {
+  toNativeConfig(options); // validate now
+  let connect: Connector;
+  if (typeof base === 'function') {
+    connect = base as Connector;
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildConnector } = require('undici') as { buildConnector(o: object): Connector };
+    connect = buildConnector(base ?? {});
+  }
+  return (connectOptions, callback) =>
+    connect(connectOptions, (err: Error | null, socket: net.Socket | null) => {
+      if (err || !socket) return callback(err ?? new Error('connector returned no socket'), null);
+      try {
+        setKeepAlive(socket, options);
+      } catch (error) {
+        socket.destroy();
+        return callback(error as Error, null);
+      }
+      return callback(null, socket);
+    });
+}

@@ -1,0 +1,142 @@
+// Throwaway Redis and PostgreSQL servers on loopback, on free ports, started
+// in the foreground and stopped by PID. Debian's packages: redis-server,
+// postgresql (scripts/test-deps.sh installs them).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
+import net = require('node:net');
+import { tmpdir } from 'node:os';
+import path = require('node:path');
+import { have } from './helpers';
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`server did not listen on ${port} within ${timeoutMs} ms:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface Server {
+  port: number;
+  /** TLS port, when started with a certificate. */
+  tlsPort?: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> {
+  return async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      process.kill(child.pid!, 'SIGTERM');
+      await exited;
+    }
+    cleanup();
+  };
+}
+
+function capture(child: ChildProcess): () => string {
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d));
+  child.stderr?.on('data', (d: Buffer) => (out += d));
+  return () => out;
+}
+
+const REDIS = 'redis-server';
+export const haveRedis = () =>
+  have('redis-server', () => execFileSync(REDIS, ['--version']).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y redis-server)');
+
+/** A redis-server with no persistence; with `tls`, also a TLS port using that certificate. */
+export async function startRedis(tls?: { cert: string; key: string }, extra: string[] = []): Promise<Server> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-redis-'));
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+  let tlsPort: number | undefined;
+  if (tls) {
+    tlsPort = await freePort();
+    writeFileSync(path.join(dir, 'cert.pem'), tls.cert);
+    writeFileSync(path.join(dir, 'key.pem'), tls.key);
+    args.push('--tls-port', String(tlsPort), '--tls-cert-file', path.join(dir, 'cert.pem'), '--tls-key-file', path.join(dir, 'key.pem'));
+    args.push('--tls-ca-cert-file', path.join(dir, 'cert.pem'), '--tls-auth-clients', 'no');
+  }
+  const child = spawn(REDIS, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = capture(child);
+  await waitForPort(port, child, log);
+  if (tlsPort) await waitForPort(tlsPort, child, log);
+  return {
+    port,
+    ...(tlsPort ? { tlsPort } : {}),
+    pid: child.pid!,
+    stop: stopper(child, () => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+function pgBin(name: string): string {
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) {
+    const file = path.join(base, v, 'bin', name);
+    if (existsSync(file)) return file;
+  }
+  return name; // on PATH, as on other distributions
+}
+
+export const havePostgres = () =>
+  have('PostgreSQL (initdb, postgres)', () => execFileSync(pgBin('postgres'), ['--version']).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y postgresql)');
+
+// PostgreSQL refuses to run as root: run it as the postgres user. setpriv
+// execs, so the PID we hold is postgres itself (runuser would fork).
+function asPostgres(): { cmd: string; prefix: string[] } {
+  if (process.getuid?.() !== 0) return { cmd: '', prefix: [] };
+  return { cmd: 'setpriv', prefix: ['--reuid', 'postgres', '--regid', 'postgres', '--init-groups', '--'] };
+}
+
+/** A PostgreSQL cluster in a temp dir, trust auth on 127.0.0.1; with `tls`, ssl=on with that certificate. */
+export async function startPostgres(tls?: { cert: string; key: string }): Promise<Server> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-pg-'));
+  const data = path.join(dir, 'data');
+  const runAs = asPostgres();
+  if (runAs.cmd) {
+    chmodSync(dir, 0o755);
+    execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+  }
+  const run = (bin: string, args: string[]) =>
+    runAs.cmd ? execFileSync(runAs.cmd, [...runAs.prefix, bin, ...args], { stdio: 'pipe' }) : execFileSync(bin, args, { stdio: 'pipe' });
+  run(pgBin('initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  const port = await freePort();
+  const options = ['-D', data, '-p', String(port), '-k', dir, '-h', '127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=50'];
+  if (tls) {
+    for (const [name, text] of [['server.crt', tls.cert], ['server.key', tls.key]] as const) {
+      const file = path.join(data, name);
+      writeFileSync(file, text, { mode: 0o600 });
+      if (runAs.cmd) chownSync(file, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
+    }
+    options.push('-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key');
+  }
+  const bin = pgBin('postgres');
+  const child = runAs.cmd
+    ? spawn(runAs.cmd, [...runAs.prefix, bin, ...options], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(bin, options, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = capture(child);
+  await waitForPort(port, child, log);
+  return { port, pid: child.pid!, stop: stopper(child, () => rmSync(dir, { recursive: true, force: true })) };
+}
