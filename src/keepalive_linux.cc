@@ -22,6 +22,15 @@ const OptionAddress kAddress[] = {
     {IPPROTO_TCP, TCP_USER_TIMEOUT}, {SOL_SOCKET, SO_PROTOCOL},
 };
 
+// Multipath TCP is TCP for this purpose: it takes the keepalive options
+// (all but TCP_USER_TIMEOUT, as of Linux 6.18).
+bool IsTcp(int protocol) {
+#ifdef IPPROTO_MPTCP
+  if (protocol == IPPROTO_MPTCP) return true;
+#endif
+  return protocol == IPPROTO_TCP;
+}
+
 // A TCP-level option can fail because the socket is not TCP (a Unix-domain
 // socket says EOPNOTSUPP, a pipe or file says ENOTSOCK). That is decided
 // here, on the error path only, so the normal path makes no extra syscall.
@@ -32,23 +41,31 @@ bool ConfirmedNotTcp(int fd, int err) {
   socklen_t len = sizeof(protocol);
   if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0)
     return errno == ENOTSOCK;
-  return protocol != IPPROTO_TCP;
+  return !IsTcp(protocol);
 }
 
-int Fail(int fd, Option option, bool is_get, Failure* failure) {
+int Fail(Option option, bool is_get, Failure* failure) {
   int err = -errno;  // before anything else can overwrite errno
   failure->err = err;
   failure->option = option;
   failure->is_get = is_get;
-  failure->not_tcp =
-      kAddress[option].level == IPPROTO_TCP && ConfirmedNotTcp(fd, err);
+  failure->not_tcp = false;
+  return err;
+}
+
+// Only a failure of the first option means "not a TCP socket, nothing
+// changed". A socket that accepts some options and refuses a later one
+// (MPTCP refuses TCP_USER_TIMEOUT) was changed: that is reported as the
+// kernel's own error, naming the option.
+int FailFirst(int fd, int err, Failure* failure) {
+  failure->not_tcp = ConfirmedNotTcp(fd, err);
   return err;
 }
 
 int Set(int fd, Option option, int value, Failure* failure) {
   const OptionAddress& a = kAddress[option];
   if (setsockopt(fd, a.level, a.name, &value, sizeof(value)) != 0)
-    return Fail(fd, option, false, failure);
+    return Fail(option, false, failure);
   return 0;
 }
 
@@ -56,7 +73,7 @@ int Get(int fd, Option option, int* value, Failure* failure) {
   const OptionAddress& a = kAddress[option];
   socklen_t len = sizeof(*value);
   if (getsockopt(fd, a.level, a.name, value, &len) != 0)
-    return Fail(fd, option, true, failure);
+    return Fail(option, true, failure);
   return 0;
 }
 
@@ -69,8 +86,9 @@ unsigned SupportedOptions() {
 
 int Enable(int fd, const Config& c, Failure* failure) {
   int err;
-  if ((err = Set(fd, kTcpKeepidle, c.idle_s, failure)) ||
-      (err = Set(fd, kTcpKeepintvl, c.interval_s, failure)) ||
+  if ((err = Set(fd, kTcpKeepidle, c.idle_s, failure)))
+    return FailFirst(fd, err, failure);
+  if ((err = Set(fd, kTcpKeepintvl, c.interval_s, failure)) ||
       (err = Set(fd, kTcpKeepcnt, c.count, failure)) ||
       (err = Set(fd, kTcpUserTimeout, c.user_timeout_ms, failure)) ||
       (err = Set(fd, kSoKeepalive, 1, failure)))
@@ -87,7 +105,7 @@ int Disable(int fd, Failure* failure) {
     failure->not_tcp = err == -ENOTSOCK;
     return err;
   }
-  if (protocol != IPPROTO_TCP) {
+  if (!IsTcp(protocol)) {
     failure->err = -EOPNOTSUPP;
     failure->option = kSoProtocol;
     failure->is_get = true;
@@ -99,8 +117,9 @@ int Disable(int fd, Failure* failure) {
 
 int Read(int fd, Config* c, Failure* failure) {
   int err;
-  if ((err = Get(fd, kTcpKeepidle, &c->idle_s, failure)) ||
-      (err = Get(fd, kTcpKeepintvl, &c->interval_s, failure)) ||
+  if ((err = Get(fd, kTcpKeepidle, &c->idle_s, failure)))
+    return FailFirst(fd, err, failure);
+  if ((err = Get(fd, kTcpKeepintvl, &c->interval_s, failure)) ||
       (err = Get(fd, kTcpKeepcnt, &c->count, failure)) ||
       (err = Get(fd, kTcpUserTimeout, &c->user_timeout_ms, failure)) ||
       (err = Get(fd, kSoKeepalive, &c->enable, failure)))
