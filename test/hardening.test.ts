@@ -1,0 +1,78 @@
+// Hardening: the raw binding under arbitrary arguments, sockets that never
+// connect, and a configuration that fails part-way on a real kernel socket.
+// (A destroyed socket whose fd number is reused is in targets.test.ts; the
+// property tests over options and targets are in properties.test.ts.)
+import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path = require('node:path');
+import { have, havePython, runs } from './helpers';
+
+const root = path.join(__dirname, '..');
+const fixture = (name: string) => path.join(__dirname, 'fixtures', name);
+
+describe('the raw native binding', () => {
+  it('20 000 calls with arbitrary arguments: coded TypeErrors and RangeErrors or failure results, never a crash', () => {
+    const child = spawnSync(process.execPath, [fixture('fuzz-binding.cjs')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    expect(child.signal).toBeNull();
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    const seen = JSON.parse(child.stdout);
+    // Every kind of outcome was reached, not just the argument checks.
+    expect(seen.returned).toBeGreaterThan(0); // applied to a real socket
+    expect(seen.failure).toBeGreaterThan(0); // EBADF, ENOTSOCK, ...
+    expect(seen.thrown.ERR_INVALID_ARG_TYPE).toBeGreaterThan(0);
+    expect(seen.thrown.ERR_OUT_OF_RANGE).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe.runIf(have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)'))(
+  'sockets that never connect, configured while connecting',
+  () => {
+    it('refused, DNS failure, user timeout: their own error, no listener left, no keepalive syscall at all', () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-failed-'));
+      try {
+        const trace = path.join(dir, 'trace');
+        const out = execFileSync('strace', ['-f', '-qq', '-o', trace, '-e', 'trace=setsockopt,getsockopt', process.execPath, fixture('failed-connects.cjs')], {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        expect(JSON.parse(out)).toEqual({
+          results: [
+            { name: 'refused', code: 'ECONNREFUSED', connectListeners: 0, closeListeners: 0 },
+            { name: 'dns', code: 'ENOTFOUND', connectListeners: 0, closeListeners: 0 },
+            { name: 'timeout', code: 'ETIMEDOUT', connectListeners: 0, closeListeners: 0 },
+          ],
+          uncaught: [],
+        });
+        const keepalive = readFileSync(trace, 'utf8').split('\n').filter((l) => /SO_KEEPALIVE|TCP_KEEP|TCP_USER_TIMEOUT/.test(l));
+        expect(keepalive).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);
+
+const mptcp =
+  havePython() &&
+  have('MPTCP sockets', () => spawnSync('python3', ['-c', 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)']).status === 0, 'a kernel with MPTCP (sysctl net.mptcp.enabled=1)');
+
+describe.runIf(mptcp)('a configuration that fails part-way (an MPTCP socket refuses TCP_USER_TIMEOUT)', () => {
+  it('names the failing option, and leaves what came before applied and SO_KEEPALIVE as it was', () => {
+    const out = execFileSync('python3', [fixture('mptcp-launch.py'), process.execPath, fixture('partial-failure.cjs')], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    const r = JSON.parse(out);
+    // [SO_KEEPALIVE, TCP_KEEPIDLE s, TCP_KEEPINTVL s, TCP_KEEPCNT], read by python3 on the same socket.
+    expect(r.before[0]).toBe(0);
+    expect(r.setError).toEqual({ code: 'ENOPROTOOPT', errno: -92, syscall: 'setsockopt', option: 'TCP_USER_TIMEOUT', message: 'setsockopt ENOPROTOOPT' });
+    expect(r.afterSet).toEqual([0, 7, 2, 4]);
+    expect(r.getError).toMatchObject({ syscall: 'getsockopt', option: 'TCP_USER_TIMEOUT' });
+    expect(r.nodeOn[0]).toBe(1);
+    expect(r.afterDisable[0]).toBe(0);
+  });
+});
