@@ -8,6 +8,7 @@
 #   strace       strace       syscall counts
 #   redis-server redis-server Redis (and redis-cli) for the ioredis tests
 #   initdb       postgresql   PostgreSQL for the pg tests
+#   valgrind     valgrind     npm run test:valgrind
 set -euo pipefail
 
 declare -A provides=(
@@ -19,6 +20,7 @@ declare -A provides=(
   [strace]=strace
   [redis-server]=redis-server
   [redis-cli]=redis-server
+  [valgrind]=valgrind
 )
 
 missing=()

@@ -16,7 +16,7 @@ import { setRedisKeepAlive } from '../lib/ioredis';
 import { setPgKeepAlive } from '../lib/pg';
 import { keepAliveConnector, type Connector } from '../lib/undici';
 import { haveOpenssl, selfSignedCert, unixSocketPath } from './helpers';
-import { havePostgres, haveRedis, startPostgres, startRedis, type Server } from './servers';
+import { havePostgres, haveRedis, serverEnv, startPostgres, startRedis, type Server } from './servers';
 
 const OURS = { idle: 21_000, interval: 3_000, count: 4 };
 const STATE: KeepAliveState = { enable: true, ...OURS, userTimeout: 33_000 };
@@ -109,11 +109,12 @@ describe.runIf(redisOk)('ioredis Cluster', () => {
     for (let i = 0; i < 3; i++) nodes.push(await startRedis(undefined, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`]));
     execFileSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
       stdio: 'pipe',
+      env: serverEnv(),
     });
     // Every node must agree the cluster is up before a client connects, or
     // ioredis keeps refreshing its slots.
     await until(
-      () => nodes.every((n) => execFileSync('redis-cli', ['-p', String(n.port), 'cluster', 'info']).toString().includes('cluster_state:ok')),
+      () => nodes.every((n) => execFileSync('redis-cli', ['-p', String(n.port), 'cluster', 'info'], { env: serverEnv() }).toString().includes('cluster_state:ok')),
       'cluster_state:ok on every node',
       30_000,
     );

@@ -9,6 +9,16 @@ import { tmpdir } from 'node:os';
 import path = require('node:path');
 import { have } from './helpers';
 
+// The servers are other people's programs: keep a sanitizer runtime that
+// scripts/test-asan.sh preloads for our addon out of them.
+export function serverEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.LD_PRELOAD;
+  delete env.ASAN_OPTIONS;
+  delete env.UBSAN_OPTIONS;
+  return env;
+}
+
 export async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -63,7 +73,7 @@ function capture(child: ChildProcess): () => string {
 
 const REDIS = 'redis-server';
 export const haveRedis = () =>
-  have('redis-server', () => execFileSync(REDIS, ['--version']).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y redis-server)');
+  have('redis-server', () => execFileSync(REDIS, ['--version'], { env: serverEnv() }).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y redis-server)');
 
 /** A redis-server with no persistence; with `tls`, also a TLS port using that certificate. */
 export async function startRedis(tls?: { cert: string; key: string }, extra: string[] = []): Promise<Server> {
@@ -78,7 +88,7 @@ export async function startRedis(tls?: { cert: string; key: string }, extra: str
     args.push('--tls-port', String(tlsPort), '--tls-cert-file', path.join(dir, 'cert.pem'), '--tls-key-file', path.join(dir, 'key.pem'));
     args.push('--tls-ca-cert-file', path.join(dir, 'cert.pem'), '--tls-auth-clients', 'no');
   }
-  const child = spawn(REDIS, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(REDIS, args, { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
   const log = capture(child);
   await waitForPort(port, child, log);
   if (tlsPort) await waitForPort(tlsPort, child, log);
@@ -101,7 +111,7 @@ function pgBin(name: string): string {
 }
 
 export const havePostgres = () =>
-  have('PostgreSQL (initdb, postgres)', () => execFileSync(pgBin('postgres'), ['--version']).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y postgresql)');
+  have('PostgreSQL (initdb, postgres)', () => execFileSync(pgBin('postgres'), ['--version'], { env: serverEnv() }).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y postgresql)');
 
 // PostgreSQL refuses to run as root: run it as the postgres user. setpriv
 // execs, so the PID we hold is postgres itself (runuser would fork).
@@ -120,7 +130,9 @@ export async function startPostgres(tls?: { cert: string; key: string }): Promis
     execFileSync('chown', ['-R', 'postgres:postgres', dir]);
   }
   const run = (bin: string, args: string[]) =>
-    runAs.cmd ? execFileSync(runAs.cmd, [...runAs.prefix, bin, ...args], { stdio: 'pipe' }) : execFileSync(bin, args, { stdio: 'pipe' });
+    runAs.cmd
+      ? execFileSync(runAs.cmd, [...runAs.prefix, bin, ...args], { stdio: 'pipe', env: serverEnv() })
+      : execFileSync(bin, args, { stdio: 'pipe', env: serverEnv() });
   run(pgBin('initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
   const options = ['-D', data, '-p', String(port), '-k', dir, '-h', '127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=50'];
@@ -134,8 +146,8 @@ export async function startPostgres(tls?: { cert: string; key: string }): Promis
   }
   const bin = pgBin('postgres');
   const child = runAs.cmd
-    ? spawn(runAs.cmd, [...runAs.prefix, bin, ...options], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(bin, options, { stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn(runAs.cmd, [...runAs.prefix, bin, ...options], { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() })
+    : spawn(bin, options, { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
   const log = capture(child);
   await waitForPort(port, child, log);
   return { port, pid: child.pid!, stop: stopper(child, () => rmSync(dir, { recursive: true, force: true })) };

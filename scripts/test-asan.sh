@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# npm run test:asan: builds the addon with AddressSanitizer and
+# UndefinedBehaviorSanitizer and runs the test suite against it. Any report
+# fails the run. Works on a copy of the package, so the normal build in
+# build/ is left alone.
+#
+# Node itself is not instrumented, so the ASan runtime is preloaded; leak
+# checking is off here (Node does not free everything at exit, and that is
+# not ours to report): scripts/valgrind.sh checks the addon for leaks.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/tcp-keepalive-asan.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+for entry in package.json binding.gyp src lib test tsconfig.json tsconfig.build.json vitest.config.mts; do
+  cp -r "$root/$entry" "$work/"
+done
+ln -s "$root/node_modules" "$work/node_modules"
+cd "$work"
+
+sanitize='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g'
+echo "== building the addon with $sanitize"
+CXXFLAGS="$sanitize" LDFLAGS="-fsanitize=address,undefined" npx node-gyp rebuild >build.log 2>&1 || {
+  cat build.log
+  exit 1
+}
+if ! nm -D build/Release/tcp_keepalive.node | grep -q __asan_; then
+  echo "test:asan: the addon was built without AddressSanitizer" >&2
+  exit 1
+fi
+npx tsc -p tsconfig.build.json
+
+reports="$work/reports"
+mkdir "$reports"
+export LD_PRELOAD
+LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
+if [ ! -e "$LD_PRELOAD" ]; then
+  echo "test:asan: gcc has no AddressSanitizer runtime (Debian: apt-get install libasan8 libubsan1)" >&2
+  exit 2
+fi
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$reports/asan"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
+
+echo "== running the tests against the sanitized addon"
+# The package test builds a prebuild of its own (not sanitized) and the bench
+# is not a test: everything else runs.
+status=0
+npx vitest run --exclude test/package.test.ts || status=$?
+
+if compgen -G "$reports/*" >/dev/null; then
+  echo "test:asan: sanitizer reports:" >&2
+  cat "$reports"/* >&2
+  exit 1
+fi
+if [ "$status" -ne 0 ]; then
+  echo "test:asan: the tests failed under the sanitizers" >&2
+  exit "$status"
+fi
+echo "test:asan: no AddressSanitizer or UndefinedBehaviorSanitizer reports"
