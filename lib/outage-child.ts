@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import net = require('node:net');
 import { performance } from 'node:perf_hooks';
 import { setKeepAlive } from './keepalive';
-import type { OutageChildInput, OutageResult } from './outage';
+import { parseKeepaliveTimer, type OutageChildInput, type OutageResult } from './outage';
 
 // The server and the client get addresses of their own on lo, so that either
 // one can be made to vanish without touching the other.
@@ -20,10 +20,7 @@ function configure(target: net.Socket | net.Server, input: OutageChildInput): vo
 }
 
 function keepaliveTimer(ss: string, port: number): number | undefined {
-  const out = execFileSync(ss, ['-tion', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
-  const m = /timer:\(keepalive,(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?,\d+\)/.exec(out);
-  if (!m) return undefined;
-  return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) + Number(m[3] ?? 0) / 1000;
+  return parseKeepaliveTimer(execFileSync(ss, ['-tion', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' }));
 }
 
 async function main(input: OutageChildInput): Promise<OutageResult> {

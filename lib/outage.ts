@@ -35,6 +35,17 @@ export interface OutageResult {
   timerSeconds?: number;
 }
 
+/**
+ * The keepalive timer in `ss -tion` output, in seconds left (undefined when
+ * the socket has none). ss prints it as [<m>min][<s>sec | <s>.][<ms>ms],
+ * e.g. "49min", "59sec" or "4.480ms" (4 s 480 ms).
+ */
+export function parseKeepaliveTimer(ssOutput: string): number | undefined {
+  const m = /timer:\(keepalive,(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?,\d+\)/.exec(ssOutput);
+  if (!m) return undefined;
+  return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) + Number(m[3] ?? 0) / 1000;
+}
+
 /** What the child needs besides the scenario. */
 export interface OutageChildInput extends OutageScenario {
   ip: string;

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
-import { isUnavailable, outageTools } from '../lib/outage';
+import { isUnavailable, outageTools, parseKeepaliveTimer } from '../lib/outage';
 
 /** Set by .ci/run: a test that would skip for want of a tool fails instead. */
 export const NO_SKIP = process.env.TCP_KEEPALIVE_NO_SKIP === '1';
@@ -143,14 +143,9 @@ export const haveSs = () => have('ss', runs('ss', ['-V']), 'install iproute2 (ap
  * `localPort`, in seconds left (undefined when the socket has no keepalive timer).
  */
 export function ssKeepaliveTimer(localPort: number): number | undefined {
-  const out = execFileSync('ss', ['-tion', 'state', 'established', `( sport = :${localPort} )`], {
-    encoding: 'utf8',
-  });
-  // ss prints the time left as [<m>min][<s>sec | <s>.]<ms>ms], e.g. "49min",
-  // "59sec" or "4.480ms" (4 s 480 ms).
-  const m = /timer:\(keepalive,(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?,\d+\)/.exec(out);
-  if (!m) return undefined;
-  return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) + Number(m[3] ?? 0) / 1000;
+  return parseKeepaliveTimer(
+    execFileSync('ss', ['-tion', 'state', 'established', `( sport = :${localPort} )`], { encoding: 'utf8' }),
+  );
 }
 
 export const haveOpenssl = () => have('openssl', runs('openssl', ['version']), 'install openssl (apt-get install -y openssl)');
