@@ -1,4 +1,9 @@
 {
+  "variables": {
+    # Which platform file implements keepalive.h; overridable (for example
+    # -Dkeepalive_platform=none) to build and test the unsupported path on Linux.
+    "keepalive_platform%": "<(OS)"
+  },
   "targets": [
     {
       "target_name": "tcp_keepalive",
@@ -9,8 +14,8 @@
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-Wall", "-Wextra"],
       "conditions": [
-        ["OS=='linux'", {"sources": ["src/keepalive_linux.cc"]}],
-        ["OS!='linux'", {"sources": ["src/keepalive_unsupported.cc"]}]
+        ["keepalive_platform=='linux'", {"sources": ["src/keepalive_linux.cc"]}],
+        ["keepalive_platform!='linux'", {"sources": ["src/keepalive_unsupported.cc"]}]
       ]
     }
   ]

@@ -112,8 +112,8 @@ export function notTcp(detail: string, cause?: Error): KeepAliveError {
   return error;
 }
 
-export function unsupported(what: string): KeepAliveError {
-  return coded(new Error(`${what} cannot be set on this platform (${process.platform})`), 'ERR_KEEPALIVE_UNSUPPORTED');
+export function unsupported(detail: string): KeepAliveError {
+  return coded(new Error(`${detail} (platform: ${process.platform})`), 'ERR_KEEPALIVE_UNSUPPORTED');
 }
 
 /** Turns a native failure into the error a caller sees. */

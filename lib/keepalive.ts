@@ -26,8 +26,9 @@ export const supported: Readonly<Record<'enable' | 'idle' | 'interval' | 'count'
     userTimeout: (binding.supportedOptions & (1 << 4)) !== 0,
   });
 
-// Only the native option names of what this build lacks, for the error text.
+// The native option names of what this build lacks, for the error text.
 const missing = OPTION_NAMES.slice(0, 5).filter((_, i) => (binding.supportedOptions & (1 << i)) === 0);
+const notHere = () => unsupported(`${missing.join(', ')} cannot be set or read on this platform`);
 
 // Node keeps the libuv handle (TCP, Pipe or TLSWrap) on `_handle`; its `fd`
 // is the kernel socket on Unix. Not public API, but stable since Node 0.x and
@@ -119,7 +120,7 @@ function defer(target: KeepAliveTarget & Deferrable, config: Readonly<NativeConf
 
 function checkSupported(config: Readonly<NativeConfig>): void {
   if (missing.length === 0) return;
-  if (config.enable || !supported.enable) throw unsupported(missing.join(', '));
+  if (config.enable || !supported.enable) throw notHere();
 }
 
 /**
@@ -154,7 +155,7 @@ const state = new Int32Array(5);
 export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
   const socket = isSocket(target);
   if (!socket && !isServer(target)) throw notATarget(target);
-  if (missing.length > 0) throw unsupported(missing.join(', '));
+  if (missing.length > 0) throw notHere();
   const handle = (target as WithHandle)._handle;
   if (socket) {
     if (handle == null || (target as net.Socket).connecting) {

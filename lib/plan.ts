@@ -76,7 +76,7 @@ function sysctl(name: string): number {
   try {
     text = readFileSync(SYSCTL + name, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw unsupported(`reading ${SYSCTL}${name}`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw unsupported(`systemDefaults needs ${SYSCTL}${name}, which this system does not have`);
     throw error;
   }
   const value = Number(text.trim());
@@ -86,7 +86,7 @@ function sysctl(name: string): number {
 
 /** What this host (network namespace) uses for sockets that do not set their own options. */
 export function systemDefaults(): SystemDefaults {
-  if (process.platform !== 'linux') throw unsupported(`systemDefaults (the tcp_keepalive sysctls)`);
+  if (process.platform !== 'linux') throw unsupported('systemDefaults reads the Linux sysctls net.ipv4.tcp_keepalive_*');
   return {
     idle: sysctl('tcp_keepalive_time') * 1000,
     interval: sysctl('tcp_keepalive_intvl') * 1000,
