@@ -96,6 +96,18 @@ describe.runIf(redisOk)('ioredis', () => {
     admin.disconnect();
   });
 
+  it("a connection that cannot be configured (a Unix socket) is reported as the client's 'error', and the client works on", async () => {
+    const redis = new Redis({ path: server.unixSocket, lazyConnect: true });
+    const errors: Array<{ code?: string }> = [];
+    redis.on('error', (error: Error & { code?: string }) => errors.push(error));
+    setRedisKeepAlive(redis, OURS);
+    await redis.connect();
+    await until(() => errors.length > 0, "the client's 'error'");
+    expect(errors[0]).toMatchObject({ code: 'ERR_SOCKET_NOT_TCP' });
+    expect(await redis.ping()).toBe('PONG');
+    redis.disconnect();
+  });
+
   it('rejects bad options at once', () => {
     const redis = new Redis({ lazyConnect: true });
     expect(() => setRedisKeepAlive(redis, { intvl: 5 } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
@@ -173,6 +185,18 @@ describe.runIf(postgresOk)('pg', () => {
     expect(stream.constructor.name).toBe('TLSSocket');
     expect(getKeepAlive(stream)).toEqual(STATE);
     expect((await client.query('select ssl from pg_stat_ssl where pid = pg_backend_pid()')).rows).toEqual([{ ssl: true }]);
+    client.release();
+    await pool.end();
+  });
+
+  it("a connection that cannot be configured (a Unix socket) is reported as the pool's 'error'", async () => {
+    const pool = new pg.Pool({ host: plain.unixSocket, port: plain.port, user: 'postgres', database: 'postgres', max: 1 });
+    const errors: Array<{ code?: string }> = [];
+    pool.on('error', (error) => errors.push(error as { code?: string }));
+    setPgKeepAlive(pool, OURS);
+    const client = await pool.connect();
+    expect(errors).toMatchObject([{ code: 'ERR_SOCKET_NOT_TCP' }]);
+    expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
     client.release();
     await pool.end();
   });

@@ -49,6 +49,8 @@ export interface Server {
   port: number;
   /** TLS port, when started with a certificate. */
   tlsPort?: number;
+  /** Redis: its Unix-domain socket; PostgreSQL: the directory of its Unix-domain socket. */
+  unixSocket: string;
   pid: number;
   stop(): Promise<void>;
 }
@@ -79,7 +81,8 @@ export const haveRedis = () =>
 export async function startRedis(tls?: { cert: string; key: string }, extra: string[] = []): Promise<Server> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+  const unixSocket = path.join(dir, 'redis.sock');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--unixsocket', unixSocket, ...extra];
   let tlsPort: number | undefined;
   if (tls) {
     tlsPort = await freePort();
@@ -95,6 +98,7 @@ export async function startRedis(tls?: { cert: string; key: string }, extra: str
   return {
     port,
     ...(tlsPort ? { tlsPort } : {}),
+    unixSocket,
     pid: child.pid!,
     stop: stopper(child, () => rmSync(dir, { recursive: true, force: true })),
   };
@@ -150,5 +154,5 @@ export async function startPostgres(tls?: { cert: string; key: string }): Promis
     : spawn(bin, options, { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
   const log = capture(child);
   await waitForPort(port, child, log);
-  return { port, pid: child.pid!, stop: stopper(child, () => rmSync(dir, { recursive: true, force: true })) };
+  return { port, unixSocket: dir, pid: child.pid!, stop: stopper(child, () => rmSync(dir, { recursive: true, force: true })) };
 }
