@@ -24,7 +24,9 @@ CXXFLAGS="$sanitize" LDFLAGS="-fsanitize=address,undefined" npx node-gyp rebuild
   cat build.log
   exit 1
 }
-if ! nm -D build/Release/tcp_keepalive.node | grep -q __asan_; then
+# grep -c reads all of nm's output: with -q, nm could die of SIGPIPE and
+# pipefail would call a sanitized build unsanitized.
+if [ "$(nm -D build/Release/tcp_keepalive.node | grep -c __asan_)" -eq 0 ]; then
   echo "test:asan: the addon was built without AddressSanitizer" >&2
   exit 1
 fi
