@@ -262,6 +262,20 @@ describe('http and https agents', () => {
     server.close();
   });
 
+  it('a socket that cannot be configured (a Unix socket path) fails its request with the reason', async () => {
+    const file = unixSocketPath();
+    const server = http.createServer((_req, res) => res.end('ok')).listen(file);
+    await once(server, 'listening');
+    const agent = new http.Agent({ keepAlive: true });
+    setAgentKeepAlive(agent, OURS);
+    const failed = await new Promise<Error & { code?: string }>((resolve) => {
+      http.get({ socketPath: file, path: '/', agent }, () => resolve(new Error('the request went through'))).on('error', resolve);
+    });
+    expect(failed.code).toBe('ERR_SOCKET_NOT_TCP');
+    agent.destroy();
+    server.close();
+  });
+
   it.runIf(haveOpenssl())('https.Agent: TLS sockets, configured the same', async () => {
     const { key, cert: crt } = selfSignedCert();
     const server = https.createServer({ key, cert: crt });
