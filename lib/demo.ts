@@ -20,7 +20,7 @@ const NODE = { with: 'node', initialDelay: 1000 } as const;
 const ours = (userTimeout: number) =>
   ({ with: 'tcp-keepalive', options: { idle: 1000, interval: 1000, count: 2, userTimeout } }) as const;
 
-export const DEMO_CASES: readonly Case[] = [
+const DEMO_CASES: readonly Case[] = [
   {
     row: 'idle peer',
     column: 'node',

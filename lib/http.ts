@@ -3,7 +3,7 @@
 // socket goes back to its pool.
 import type http = require('node:http');
 import type net = require('node:net');
-import { setKeepAlive } from './keepalive';
+import { setValidatedKeepAlive } from './keepalive';
 import { toNativeConfig, type KeepAliveOptions } from './options';
 
 export type Detach = () => void;
@@ -23,7 +23,7 @@ interface AgentInternals {
  * Returns a function that restores the agent's own methods.
  */
 export function setAgentKeepAlive(agent: http.Agent, options?: KeepAliveOptions | boolean): Detach {
-  toNativeConfig(options); // validate now
+  const config = toNativeConfig(options); // validated once, not on every socket
   const a = agent as unknown as AgentInternals;
   const own = {
     createConnection: Object.prototype.hasOwnProperty.call(agent, 'createConnection'),
@@ -40,7 +40,7 @@ export function setAgentKeepAlive(agent: http.Agent, options?: KeepAliveOptions 
     const configure = (socket: net.Socket) => {
       if (done) return;
       done = true;
-      setKeepAlive(socket, options);
+      setValidatedKeepAlive(socket, config);
     };
     const wrapped = callback && ((err: Error | null, socket?: net.Socket) => {
       if (!err && socket) {
@@ -61,7 +61,7 @@ export function setAgentKeepAlive(agent: http.Agent, options?: KeepAliveOptions 
   a.keepSocketAlive = function (this: unknown, socket: net.Socket): boolean {
     if (!keepSocketAlive.call(this, socket)) return false;
     try {
-      setKeepAlive(socket, options);
+      setValidatedKeepAlive(socket, config);
       return true;
     } catch (error) {
       // Thrown here it would escape the agent's 'free' handler: let the

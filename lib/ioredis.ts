@@ -3,8 +3,8 @@
 // ioredis: the types below are the little of it this uses.
 import type { EventEmitter } from 'node:events';
 import type net = require('node:net');
-import { setKeepAlive } from './keepalive';
-import { toNativeConfig, type KeepAliveOptions } from './options';
+import { setValidatedKeepAlive } from './keepalive';
+import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from './options';
 
 /** What this needs of an ioredis `Redis`: its current socket and its events. */
 export interface RedisLike extends EventEmitter {
@@ -25,7 +25,7 @@ function isCluster(client: RedisLike | ClusterLike): client is ClusterLike {
   return (client as ClusterLike).isCluster === true && typeof (client as ClusterLike).nodes === 'function';
 }
 
-function attachToRedis(redis: RedisLike, options: KeepAliveOptions | boolean | undefined): Detach {
+function attachToRedis(redis: RedisLike, config: Readonly<NativeConfig>): Detach {
   // ioredis applies its own `keepAlive` on the socket's connect and emits
   // 'connect' a tick later, so this runs after it and wins. An error here
   // (a Unix-socket connection, say) goes where ioredis reports connection
@@ -33,13 +33,13 @@ function attachToRedis(redis: RedisLike, options: KeepAliveOptions | boolean | u
   const onConnect = () => {
     if (redis.stream === undefined) return;
     try {
-      setKeepAlive(redis.stream, options);
+      setValidatedKeepAlive(redis.stream, config);
     } catch (error) {
       redis.emit('error', error);
     }
   };
   redis.on('connect', onConnect);
-  if ((redis.status === 'connect' || redis.status === 'ready') && redis.stream) setKeepAlive(redis.stream, options);
+  if ((redis.status === 'connect' || redis.status === 'ready') && redis.stream) setValidatedKeepAlive(redis.stream, config);
   return () => redis.off('connect', onConnect);
 }
 
@@ -50,11 +50,11 @@ function attachToRedis(redis: RedisLike, options: KeepAliveOptions | boolean | u
  * stops doing so. Invalid options throw at once, as in setKeepAlive.
  */
 export function setRedisKeepAlive(client: RedisLike | ClusterLike, options?: KeepAliveOptions | boolean): Detach {
-  toNativeConfig(options); // validate now, not on the first connect
-  if (!isCluster(client)) return attachToRedis(client, options);
+  const config = toNativeConfig(options); // validated once, not on every connect
+  if (!isCluster(client)) return attachToRedis(client, config);
   const detachers = new Map<RedisLike, Detach>();
   const addNode = (node: RedisLike) => {
-    if (!detachers.has(node)) detachers.set(node, attachToRedis(node, options));
+    if (!detachers.has(node)) detachers.set(node, attachToRedis(node, config));
   };
   const removeNode = (node: RedisLike) => {
     detachers.get(node)?.();

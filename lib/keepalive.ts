@@ -132,7 +132,21 @@ function checkSupported(config: Readonly<NativeConfig>): void {
 export function setKeepAlive<T extends KeepAliveTarget>(target: T, options?: KeepAliveOptions | boolean): T {
   const socket = isSocket(target);
   if (!socket && !isServer(target)) throw notATarget(target);
-  const config = toNativeConfig(options);
+  return configure(target, socket, toNativeConfig(options));
+}
+
+/**
+ * setKeepAlive with options toNativeConfig has already validated: for the
+ * client helpers, which validate once when attached rather than on every
+ * connection.
+ */
+export function setValidatedKeepAlive<T extends KeepAliveTarget>(target: T, config: Readonly<NativeConfig>): T {
+  const socket = isSocket(target);
+  if (!socket && !isServer(target)) throw notATarget(target);
+  return configure(target, socket, config);
+}
+
+function configure<T extends KeepAliveTarget>(target: T, socket: boolean, config: Readonly<NativeConfig>): T {
   checkSupported(config);
   const handle = (target as WithHandle)._handle;
   if (socket) {

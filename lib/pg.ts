@@ -3,7 +3,7 @@
 import type { EventEmitter } from 'node:events';
 import type net = require('node:net');
 import type { Duplex } from 'node:stream';
-import { setKeepAlive } from './keepalive';
+import { setValidatedKeepAlive } from './keepalive';
 import { toNativeConfig, type KeepAliveOptions } from './options';
 
 /**
@@ -38,8 +38,8 @@ interface PoolInternals {
  * before either event, so this wins. Returns a function that stops it.
  */
 export function setPgKeepAlive(target: PgPoolLike | PgClientLike, options?: KeepAliveOptions | boolean): Detach {
-  toNativeConfig(options); // validate now
-  const apply = (client: PgClientLike) => setKeepAlive(client.connection.stream as net.Socket, options);
+  const config = toNativeConfig(options); // validated once, not on every connection
+  const apply = (client: PgClientLike) => setValidatedKeepAlive(client.connection.stream as net.Socket, config);
   if (isPool(target)) {
     // pg-pool emits 'connect' from a callback: a throw there would escape,
     // so a failure is reported as the pool's 'error', like a lost client.

@@ -3,7 +3,7 @@
 // configures every socket it connects. undici is an optional peer dependency,
 // loaded only when no base connector is given.
 import type net = require('node:net');
-import { setKeepAlive } from './keepalive';
+import { setValidatedKeepAlive } from './keepalive';
 import { toNativeConfig, type KeepAliveOptions } from './options';
 
 /** undici's connector shape (`buildConnector.connector`). */
@@ -20,7 +20,7 @@ export type Connector = (
  *   new Agent({ connect: keepAliveConnector({ idle: 30_000 }) })
  */
 export function keepAliveConnector(options?: KeepAliveOptions | boolean, base?: Connector | object): Connector {
-  toNativeConfig(options); // validate now
+  const config = toNativeConfig(options); // validated once, not on every connection
   let connect: Connector;
   if (typeof base === 'function') {
     connect = base as Connector;
@@ -33,7 +33,7 @@ export function keepAliveConnector(options?: KeepAliveOptions | boolean, base?: 
     connect(connectOptions, (err: Error | null, socket: net.Socket | null) => {
       if (err || !socket) return callback(err ?? new Error('connector returned no socket'), null);
       try {
-        setKeepAlive(socket, options);
+        setValidatedKeepAlive(socket, config);
       } catch (error) {
         socket.destroy();
         return callback(error as Error, null);

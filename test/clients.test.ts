@@ -245,7 +245,9 @@ describe('http and https agents', () => {
     const server = http.createServer();
     const port = await serve(server);
     const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 7000 });
-    const detach = setAgentKeepAlive(agent, OURS);
+    const options = { ...OURS };
+    const detach = setAgentKeepAlive(agent, options);
+    options.count = 99; // read once, when attached: a later change does nothing
     const socket = await get(http, agent, port);
     await until(() => (agent.freeSockets[`127.0.0.1:${port}:`]?.length ?? 0) === 1, 'the socket to go back to the pool');
     expect(agent.freeSockets[`127.0.0.1:${port}:`]![0]).toBe(socket);
