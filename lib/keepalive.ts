@@ -16,18 +16,15 @@ import { toNativeConfig, type KeepAliveOptions, type KeepAliveState, type Native
 /** Anything setKeepAlive and getKeepAlive accept: tls.TLSSocket is a net.Socket, tls/http(s) servers are net.Servers. */
 export type KeepAliveTarget = net.Socket | net.Server;
 
+// Bit `1 << i` of supportedOptions: OPTION_NAMES[i] works on this build.
+const has = (option: number) => (binding.supportedOptions & (1 << option)) !== 0;
+
 /** Which options this build can set and read; on Linux all of them. */
 export const supported: Readonly<Record<'enable' | 'idle' | 'interval' | 'count' | 'userTimeout', boolean>> =
-  Object.freeze({
-    enable: (binding.supportedOptions & (1 << 0)) !== 0,
-    idle: (binding.supportedOptions & (1 << 1)) !== 0,
-    interval: (binding.supportedOptions & (1 << 2)) !== 0,
-    count: (binding.supportedOptions & (1 << 3)) !== 0,
-    userTimeout: (binding.supportedOptions & (1 << 4)) !== 0,
-  });
+  Object.freeze({ enable: has(0), idle: has(1), interval: has(2), count: has(3), userTimeout: has(4) });
 
 // The native option names of what this build lacks, for the error text.
-const missing = OPTION_NAMES.slice(0, 5).filter((_, i) => (binding.supportedOptions & (1 << i)) === 0);
+const missing = OPTION_NAMES.slice(0, 5).filter((_, i) => !has(i));
 const notHere = () => unsupported(`${missing.join(', ')} cannot be set or read on this platform`);
 
 // Node keeps the libuv handle (TCP, Pipe or TLSWrap) on `_handle`; its `fd`
