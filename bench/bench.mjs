@@ -3,14 +3,14 @@
 // socket with tcp-keepalive, Node's built-in setKeepAlive and net-keepalive,
 // against the syscall floor (bench/floor.c, compiled here), in one run.
 //
-//   node --expose-gc bench/bench.mjs [--sockets 1000] [--rounds 15] [--rss-ops 1000000] [--accept 1000] [--json]
+//   node --expose-gc bench/bench.mjs [--sockets 1000] [--rounds 30] [--rss-ops 1000000] [--accept 1000] [--json]
 //
 // Every method runs in blocks of PASSES back-to-back passes over all sockets,
 // in shuffled order, medians over all passes; the floor does the same in C
 // (in rotating order), before and after. Every pass writes values the previous one did not,
 // and every block is verified by reading the sockets back (untimed), so a
 // method that did nothing would fail instead of looking fast.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,6 +18,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
 const require = createRequire(import.meta.url);
@@ -28,7 +29,7 @@ const netKeepAlive = require('net-keepalive');
 const { values: flags } = parseArgs({
   options: {
     sockets: { type: 'string', default: '1000' },
-    rounds: { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '30' },
     'rss-ops': { type: 'string', default: '1000000' },
     accept: { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
@@ -39,7 +40,7 @@ const ROUNDS = Math.max(5, Number(flags.rounds));
 const RSS_OPS = Number(flags['rss-ops']);
 const ACCEPT = Number(flags.accept);
 const PASSES = 3;
-const WARMUP = 2;
+const WARMUP = 5;
 if (typeof globalThis.gc !== 'function') {
   console.error('bench: run it with node --expose-gc (npm run bench does)');
   process.exit(2);
@@ -59,12 +60,22 @@ try {
   console.error('bench: could not compile bench/floor.c (install a C compiler, or set CC)');
   process.exit(2);
 }
-const floorRuns = { single: [], threaded: [] };
-function runFloor() {
-  for (const mode of ['single', 'threaded']) {
-    const args = [String(N), String(ROUNDS), ...(mode === 'threaded' ? ['threaded'] : [])];
-    floorRuns[mode].push(JSON.parse(execFileSync(floorBinary, args, { encoding: 'utf8' })));
-  }
+// One floor process per mode, serving blocks on request (see floor.c), so the
+// floor is measured in the same shuffled rotation as the Node methods.
+function startFloor(mode) {
+  const child = spawn(floorBinary, [String(N), ...(mode === 'threaded' ? ['threaded'] : [])], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async block(method, round) {
+      child.stdin.write(`${method} ${round}\n`);
+      const { value, done } = await lines.next();
+      if (done) throw new Error(`bench: the ${mode} floor exited (code ${child.exitCode})`);
+      return value.split(' ').map(Number);
+    },
+    close: () => child.stdin.end(),
+  };
 }
 
 // ---- N connected loopback pairs -------------------------------------------------
@@ -149,19 +160,33 @@ const methods = {
   },
 };
 
+// The floor blocks that rotate with the Node methods: each C method, in a
+// single-threaded process and in one with a second thread.
+const FLOOR_BLOCKS = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', 'get5'].map((method) => `floor:${mode}:${method}`));
+
 async function timeMethods() {
   const { clients: sockets, close } = await openPairs(N);
-  const samples = Object.fromEntries(Object.keys(methods).map((k) => [k, []]));
+  const floors = { single: startFloor('single'), threaded: startFloor('threaded') };
+  // samples[key]: one entry per timed block, { round, passes: [ns, ...] }.
+  const samples = Object.fromEntries([...Object.keys(methods), ...FLOOR_BLOCKS].map((k) => [k, []]));
   const keys = Object.keys(methods);
   // net-keepalive runs in a phase of its own: whatever ran right after its
   // ffi-rs calls was measured up to 20 % slower. Within a phase the order is
-  // shuffled every round, so no method always follows the same one.
-  const phases = [keys.filter((k) => !k.startsWith('netKeepAlive')), keys.filter((k) => k.startsWith('netKeepAlive'))];
+  // shuffled every round, so no method always follows the same one. The
+  // floor rotates with everything else in the first phase.
+  const phases = [[...keys.filter((k) => !k.startsWith('netKeepAlive')), ...FLOOR_BLOCKS], keys.filter((k) => k.startsWith('netKeepAlive'))];
   let seed = 1;
   const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
-  for (const phase of phases) for (let r = -WARMUP; r < ROUNDS; r++) {
+  for (const [phaseIndex, phase] of phases.entries()) for (let r = -WARMUP; r < ROUNDS; r++) {
+    const round = phaseIndex * 1000 + r;
     const order = phase.map((k) => [random(), k]).sort((a, b) => a[0] - b[0]).map(([, k]) => k);
     for (const key of order) {
+      if (key.startsWith('floor:')) {
+        const [, mode, method] = key.split(':');
+        const passes = await floors[mode].block(method, r);
+        if (r >= 0) samples[key].push({ round, passes });
+        continue;
+      }
       const method = methods[key];
       // Each block starts with an empty young generation, so net-keepalive's
       // garbage is not collected on the next method's time. A minor GC only:
@@ -171,17 +196,19 @@ async function timeMethods() {
       // A read reads what tcp-keepalive set just before, untimed.
       const target = valuesFor(r, 0);
       if (method.kind === 'read') for (const s of sockets) setKeepAlive(s, target);
+      const passes = [];
       for (let p = 0; p < PASSES; p++) {
         const v = method.kind === 'read' ? target : valuesFor(r, p);
         const t0 = process.hrtime.bigint();
         const wrong = method.pass(sockets, v);
-        const ns = Number(process.hrtime.bigint() - t0) / N;
+        passes.push(Number(process.hrtime.bigint() - t0) / N);
         if (wrong) throw new Error(`${key}: ${wrong} reads were wrong`);
-        if (r >= 0) samples[key].push(ns);
       }
+      if (r >= 0) samples[key].push({ round, passes });
       if (method.kind === 'set') verify(sockets, key, method.expect(valuesFor(r, PASSES - 1)));
     }
   }
+  for (const floor of Object.values(floors)) floor.close();
   // ---- memory: RSS growth over RSS_OPS operations, after a forced GC ------------
   const rss = {};
   const alternate = [valuesFor(0, 0), valuesFor(0, 1)];
@@ -197,7 +224,7 @@ async function timeMethods() {
     for (const s of sockets) setKeepAlive(s, alternate[0]);
   }
   close();
-  return { ns: Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)])), rss };
+  return { samples, rss };
 }
 
 // ---- the server path: keepalive syscalls per accepted connection ----------------
@@ -246,27 +273,42 @@ server.listen(0, '127.0.0.1', async () => {
 }
 
 // ---- run ------------------------------------------------------------------------
-log(`C floor: ${N} sockets, ${ROUNDS} rounds x ${PASSES} passes (single-threaded, and with a second thread)`);
-runFloor();
-log(`Node methods: ${N} sockets, ${ROUNDS} rounds x ${PASSES} passes, shuffled order; then RSS over ${RSS_OPS.toLocaleString('en')} operations each`);
-const { ns, rss } = await timeMethods();
-log('C floor again');
-runFloor();
+log(`${N} sockets, ${ROUNDS} rounds x ${PASSES} passes: the Node methods and the C floor (single-threaded, and with a second thread) in shuffled order; then RSS over ${RSS_OPS.toLocaleString('en')} operations each`);
+const { samples, rss } = await timeMethods();
 log(`server path: accepting ${ACCEPT} connections`);
 const server = serverPath();
 
-const floor = {};
-for (const mode of ['single', 'threaded']) {
-  floor[mode] = Object.fromEntries(['set5', 'set4', 'get5'].map((k) => [k, median(floorRuns[mode].map((run) => run[k]))]));
+// ns: the median over every timed pass. Ratios are paired: within each round
+// the median pass of one method over the median pass of the other, then the
+// median of those ratios, so that a slow stretch of the machine slows both
+// sides of a ratio rather than one. (net-keepalive runs in its own phase and
+// has no floor block beside it; its ratios are of the overall medians.)
+const ns = Object.fromEntries(Object.entries(samples).map(([k, blocks]) => [k, median(blocks.flatMap((b) => b.passes))]));
+function ratio(a, b) {
+  const byRound = new Map(samples[b].map((block) => [block.round, median(block.passes)]));
+  const paired = samples[a].filter((block) => byRound.has(block.round)).map((block) => median(block.passes) / byRound.get(block.round));
+  return paired.length > 0 ? median(paired) : ns[a] / ns[b];
 }
+const FLOOR = { set5: 'floor:single:set5', set4: 'floor:single:set4', get5: 'floor:single:get5' };
+const FLOOR2 = { set5: 'floor:threaded:set5', set4: 'floor:threaded:set4', get5: 'floor:threaded:get5' };
+const ratios = {
+  ours: [ratio('ours', FLOOR.set5), ratio('ours', FLOOR2.set5)],
+  oursRead: [ratio('oursRead', FLOOR.get5), ratio('oursRead', FLOOR2.get5)],
+  netKeepAlive: [ratio('netKeepAlive', FLOOR.set5), ratio('netKeepAlive', FLOOR2.set5)],
+  netKeepAliveRead: [ratio('netKeepAliveRead', FLOOR.get5), ratio('netKeepAliveRead', FLOOR2.get5)],
+  node: [ratio('node', FLOOR.set4), ratio('node', FLOOR2.set4)],
+  threadedSet: ratio(FLOOR2.set5, FLOOR.set5),
+  threadedGet: ratio(FLOOR2.get5, FLOOR.get5),
+};
 const cpus = os.cpus();
 const report = {
   machine: `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, Linux ${os.release()}, Node ${process.version}`,
   sockets: N,
   rounds: ROUNDS,
   passes: PASSES,
-  floorNs: floor,
   ns,
+  ratios,
+  samples,
   rssMiB: rss,
   rssOps: RSS_OPS,
   server: { accepted: ACCEPT, ...server },
@@ -275,29 +317,28 @@ const report = {
 if (flags.json) {
   console.log(JSON.stringify(report, null, 2));
 } else {
-  const x = (a, b) => `${(a / b).toFixed(2)}x`;
+  const x = (r) => `${r.toFixed(2)}x`;
   const t = (v) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} us` : `${Math.round(v)} ns`);
   const mib = (v) => `${v.toFixed(1)} MiB`;
-  const f = floor.single;
-  const ft = floor.threaded;
+  const r = ratios;
   const rows = [
     ['', 'set', 'x floor', 'x floor (2 threads)', 'read', 'x floor', 'x floor (2 threads)', `RSS growth per ${RSS_OPS.toLocaleString('en')} sets / reads`],
-    ['C floor (5 setsockopt / 5 getsockopt)', t(f.set5), '1.00x', x(f.set5, ft.set5), t(f.get5), '1.00x', x(f.get5, ft.get5), ''],
-    ['C floor with a second thread', t(ft.set5), x(ft.set5, f.set5), '1.00x', t(ft.get5), x(ft.get5, f.get5), '1.00x', ''],
-    ['tcp-keepalive (5 options)', t(ns.ours), x(ns.ours, f.set5), x(ns.ours, ft.set5), t(ns.oursRead), x(ns.oursRead, f.get5), x(ns.oursRead, ft.get5), `${mib(rss.ours)} / ${mib(rss.oursRead)}`],
-    ['net-keepalive (built-in + 3 setters / 3 getters)', t(ns.netKeepAlive), x(ns.netKeepAlive, f.set5), x(ns.netKeepAlive, ft.set5), t(ns.netKeepAliveRead), x(ns.netKeepAliveRead, f.get5), x(ns.netKeepAliveRead, ft.get5), `${mib(rss.netKeepAlive)} / ${mib(rss.netKeepAliveRead)}`],
-    ["Node socket.setKeepAlive (idle only)", t(ns.node), `${x(ns.node, f.set4)} of 4`, `${x(ns.node, ft.set4)} of 4`, 'no reads', '', '', `${mib(rss.node)} / -`],
+    ['C floor (5 setsockopt / 5 getsockopt)', t(ns[FLOOR.set5]), '1.00x', x(1 / r.threadedSet), t(ns[FLOOR.get5]), '1.00x', x(1 / r.threadedGet), ''],
+    ['C floor with a second thread', t(ns[FLOOR2.set5]), x(r.threadedSet), '1.00x', t(ns[FLOOR2.get5]), x(r.threadedGet), '1.00x', ''],
+    ['tcp-keepalive (5 options)', t(ns.ours), x(r.ours[0]), x(r.ours[1]), t(ns.oursRead), x(r.oursRead[0]), x(r.oursRead[1]), `${mib(rss.ours)} / ${mib(rss.oursRead)}`],
+    ['net-keepalive (built-in + 3 setters / 3 getters)', t(ns.netKeepAlive), x(r.netKeepAlive[0]), x(r.netKeepAlive[1]), t(ns.netKeepAliveRead), x(r.netKeepAliveRead[0]), x(r.netKeepAliveRead[1]), `${mib(rss.netKeepAlive)} / ${mib(rss.netKeepAliveRead)}`],
+    ['Node socket.setKeepAlive (idle only)', t(ns.node), `${x(r.node[0])} of 4`, `${x(r.node[1])} of 4`, 'no reads', '', '', `${mib(rss.node)} / -`],
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  console.log(`\n${report.machine}\n${N} connected loopback sockets; medians of ${ROUNDS} rounds x ${PASSES} passes; floors: median of 2 runs\n`);
-  for (const r of rows) console.log(`  ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`);
-  console.log(`  ("of 4": against the C floor for Node's own four syscalls, ${t(f.set4)}; ${t(ft.set4)} with a second thread)`);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  console.log(`\n${report.machine}\n${N} connected loopback sockets; ${ROUNDS} rounds x ${PASSES} passes, the C floor in the same rotation; ratios paired by round\n`);
+  for (const row of rows) console.log(`  ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`);
+  console.log(`  ("of 4": against the C floor for Node's own four syscalls, ${t(ns[FLOOR.set4])}; ${t(ns[FLOOR2.set4])} with a second thread)`);
   const check = (ok, text) => console.log(`  ${ok ? 'met ' : 'MISS'}  ${text}`);
   console.log('\nTargets');
-  check(ns.ours <= 1.2 * f.set5, `set at most 1.20x the C floor: ${x(ns.ours, f.set5)} (${x(ns.ours, ft.set5)} of the floor with a second thread)`);
-  check(ns.oursRead <= 1.2 * f.get5, `read at most 1.20x the C floor: ${x(ns.oursRead, f.get5)} (${x(ns.oursRead, ft.get5)} with a second thread)`);
-  check(ns.netKeepAlive >= 10 * ns.ours, `set at least 10x faster than net-keepalive: ${x(ns.netKeepAlive, ns.ours)}`);
-  check(ns.netKeepAliveRead >= 10 * ns.oursRead, `read at least 10x faster than net-keepalive: ${x(ns.netKeepAliveRead, ns.oursRead)}`);
+  check(r.ours[0] <= 1.2, `set at most 1.20x the C floor: ${x(r.ours[0])} (${x(r.ours[1])} of the floor with a second thread)`);
+  check(r.oursRead[0] <= 1.2, `read at most 1.20x the C floor: ${x(r.oursRead[0])} (${x(r.oursRead[1])} with a second thread)`);
+  check(ns.netKeepAlive >= 10 * ns.ours, `set at least 10x faster than net-keepalive: ${x(ns.netKeepAlive / ns.ours)}`);
+  check(ns.netKeepAliveRead >= 10 * ns.oursRead, `read at least 10x faster than net-keepalive: ${x(ns.netKeepAliveRead / ns.oursRead)}`);
   check(rss.ours < 5 && rss.oursRead < 5, `RSS growth under 5 MiB per ${RSS_OPS.toLocaleString('en')} sets and per as many reads: ${mib(rss.ours)} / ${mib(rss.oursRead)}`);
   console.log(`\nServer path, ${ACCEPT} accepted connections (keepalive setsockopt calls counted with strace -f)`);
   const line = (mode, text) => {

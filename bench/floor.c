@@ -2,13 +2,15 @@
  * The syscall floor for bench/bench.mjs: the same socket-option calls that
  * tcp-keepalive (and Node) make, from C, with no runtime in between.
  *
- * usage: floor N ROUNDS [threaded]
+ * usage: floor N [threaded]
  *
- * Opens N connected loopback pairs and, ROUNDS times, runs each method for
- * PASSES back-to-back passes over the N client sockets (methods in rotating
- * order, a set alternating between two value sets), exactly as the bench
- * runs the Node methods. Every set is verified by reading it back, untimed.
- * Prints one JSON line: the median ns per socket of each method.
+ * Opens N connected loopback pairs, then serves the bench one block at a
+ * time, so that the floor is measured interleaved with the Node methods,
+ * under the same conditions. For each line "METHOD ROUND" on stdin it runs
+ * PASSES back-to-back passes of METHOD over the N client sockets (a set
+ * alternating between two value sets, exactly as the bench does), verifies
+ * every socket by reading it back (untimed), and answers with one line: the
+ * ns per socket of each pass. It exits at the end of its input.
  *
  *   set5  TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, SO_KEEPALIVE
  *   set4  Node's four: SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL=1, TCP_KEEPCNT=10
@@ -32,7 +34,6 @@
 #include <unistd.h>
 
 #define PASSES 3
-#define WARMUP 2
 
 static double now_ns(void) {
   struct timespec ts;
@@ -43,11 +44,6 @@ static double now_ns(void) {
 static void die(const char *what) {
   fprintf(stderr, "floor: %s: %s\n", what, strerror(errno));
   exit(1);
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
 }
 
 static void *idle_thread(void *arg) {
@@ -82,18 +78,16 @@ static int get5(int fd, int v[5]) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) {
-    fprintf(stderr, "usage: floor N ROUNDS [threaded]\n");
+  if (argc < 2) {
+    fprintf(stderr, "usage: floor N [threaded]\n");
     return 2;
   }
-  int n = atoi(argv[1]), rounds = atoi(argv[2]);
-  if (argc > 3 && strcmp(argv[3], "threaded") == 0) {
+  int n = atoi(argv[1]);
+  if (argc > 2 && strcmp(argv[2], "threaded") == 0) {
     pthread_t thread;
     if (pthread_create(&thread, NULL, idle_thread, NULL)) die("pthread_create");
   }
   int *fds = calloc((size_t)n, sizeof(int));
-  double *samples[3];
-  for (int m = 0; m < 3; m++) samples[m] = calloc((size_t)rounds * PASSES, sizeof(double));
 
   int listener = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -107,40 +101,39 @@ int main(int argc, char **argv) {
     if (accept(listener, NULL, NULL) < 0) die("accept");
   }
 
-  for (int r = -WARMUP; r < rounds; r++) {
-    for (int k = 0; k < 3; k++) {
-      int method = (k + r + WARMUP) % 3;
-      int v[4] = {0}, got[5], failed = 0;
-      for (int p = 0; p < PASSES; p++) {
-        int shift = 8 * ((p + r) & 1);
-        v[0] = 60 + shift, v[1] = 10 + shift, v[2] = 6 + shift, v[3] = 120000 + shift;
-        double t0 = now_ns();
-        for (int i = 0; i < n; i++) {
-          if (method == 0) failed |= set5(fds[i], v);
-          else if (method == 1) failed |= set4(fds[i], v);
-          else failed |= get5(fds[i], got);
-        }
-        double ns = (now_ns() - t0) / n;
-        if (r >= 0) samples[method][r * PASSES + p] = ns;
-      }
-      /* Verify, untimed: every socket holds what was set last. */
-      for (int i = 0; i < n && method < 2 && !failed; i++) {
-        failed |= get5(fds[i], got);
-        failed |= got[0] != v[0] || got[4] != 1 ||
-                  (method == 0 ? got[1] != v[1] || got[2] != v[2] || got[3] != v[3]
-                               : got[1] != node_interval || got[2] != node_count);
-      }
-      if (failed) {
-        fprintf(stderr, "floor: a socket did not hold the values set\n");
-        return 1;
-      }
+  char name[16];
+  int r;
+  while (scanf("%15s %d", name, &r) == 2) {
+    int method = strcmp(name, "set5") == 0 ? 0 : strcmp(name, "set4") == 0 ? 1 : strcmp(name, "get5") == 0 ? 2 : -1;
+    if (method < 0) {
+      fprintf(stderr, "floor: unknown method %s\n", name);
+      return 2;
     }
+    int v[4] = {0}, got[5], failed = 0;
+    for (int p = 0; p < PASSES; p++) {
+      int shift = 8 * ((p + r) & 1);
+      v[0] = 60 + shift, v[1] = 10 + shift, v[2] = 6 + shift, v[3] = 120000 + shift;
+      double t0 = now_ns();
+      for (int i = 0; i < n; i++) {
+        if (method == 0) failed |= set5(fds[i], v);
+        else if (method == 1) failed |= set4(fds[i], v);
+        else failed |= get5(fds[i], got);
+      }
+      printf("%s%.1f", p ? " " : "", (now_ns() - t0) / n);
+    }
+    /* Verify, untimed: every socket holds what was set last. */
+    for (int i = 0; i < n && method < 2 && !failed; i++) {
+      failed |= get5(fds[i], got);
+      failed |= got[0] != v[0] || got[4] != 1 ||
+                (method == 0 ? got[1] != v[1] || got[2] != v[2] || got[3] != v[3]
+                             : got[1] != node_interval || got[2] != node_count);
+    }
+    if (failed) {
+      fprintf(stderr, "floor: a socket did not hold the values set\n");
+      return 1;
+    }
+    printf("\n");
+    fflush(stdout);
   }
-  double median[3];
-  for (int m = 0; m < 3; m++) {
-    qsort(samples[m], (size_t)rounds * PASSES, sizeof(double), cmp);
-    median[m] = samples[m][rounds * PASSES / 2];
-  }
-  printf("{\"set5\":%.1f,\"set4\":%.1f,\"get5\":%.1f}\n", median[0], median[1], median[2]);
   return 0;
 }

@@ -1,7 +1,7 @@
 // setKeepAlive / getKeepAlive: find the kernel socket behind a Node object,
 // or wait until there is one, and make exactly one native call on it.
 import net = require('node:net');
-import { binding, OPTION_NAMES } from './binding';
+import { binding, enable, OPTION_NAMES, read } from './binding';
 import {
   fromFailure,
   invalidArgType,
@@ -76,9 +76,7 @@ function fdOf(handle: Handle): number {
 
 function apply(handle: Handle, config: Readonly<NativeConfig>): void {
   const fd = fdOf(handle);
-  const failure = config.enable
-    ? binding.enable(fd, config.idleSeconds, config.intervalSeconds, config.count, config.userTimeoutMs)
-    : binding.disable(fd);
+  const failure = config.enable ? enable(fd, config) : binding.disable(fd);
   if (failure !== undefined) throw fromFailure(failure);
 }
 
@@ -160,8 +158,6 @@ function configure<T extends KeepAliveTarget>(target: T, socket: boolean, config
   return target;
 }
 
-const state = new Int32Array(5);
-
 /** Reads the five options the kernel holds for the socket or listening server, in ms. */
 export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
   const socket = isSocket(target);
@@ -175,8 +171,8 @@ export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
   } else if (handle == null || !(target as net.Server).listening) {
     throw serverNotListening();
   }
-  const failure = binding.read(fdOf(handle), state);
-  if (failure !== undefined) throw fromFailure(failure);
+  const state = read(fdOf(handle));
+  if (!(state instanceof Int32Array)) throw fromFailure(state);
   return {
     enable: state[0] !== 0,
     idle: state[1]! * 1000,

@@ -4,9 +4,13 @@
 // property tests over options and targets are in properties.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
+import { setKeepAlive } from '../lib';
+import { binding } from '../lib/binding';
 import { have, havePython, runs } from './helpers';
 
 const root = path.join(__dirname, '..');
@@ -25,6 +29,34 @@ describe('the raw native binding', () => {
     expect(seen.thrown.ERR_INVALID_ARG_TYPE).toBeGreaterThan(0);
     expect(seen.thrown.ERR_OUT_OF_RANGE).toBeGreaterThan(0);
   }, 120_000);
+
+  it('its slots cannot be pulled from under it: transferring their buffer copies it instead', async () => {
+    const { slots } = binding;
+    const { port1, port2 } = new MessageChannel();
+    try {
+      structuredClone(slots, { transfer: [slots.buffer] });
+      port1.postMessage(slots, [slots.buffer]);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+    expect(slots.buffer.byteLength).toBe(20); // still attached
+    expect(binding.slots).toBe(slots);
+    // ...and still the memory the addon writes: a read lands in it.
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(socket, 'connect');
+    try {
+      setKeepAlive(socket, { idle: 7000, interval: 3000, count: 4, userTimeout: 9000 });
+      slots.fill(-1);
+      expect(binding.read((socket as unknown as { _handle: { fd: number } })._handle.fd)).toBeUndefined();
+      expect([...slots]).toEqual([1, 7, 3, 4, 9000]);
+    } finally {
+      socket.destroy();
+      server.close();
+    }
+  });
 });
 
 describe.runIf(have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)'))(

@@ -7,7 +7,7 @@ import net = require('node:net');
 import path = require('node:path');
 import tls = require('node:tls');
 import { getKeepAlive, setKeepAlive } from '../lib';
-import { binding } from '../lib/binding';
+import { binding, enable } from '../lib/binding';
 import { fromFailure } from '../lib/errors';
 import {
   connectedPair,
@@ -179,13 +179,13 @@ describe('sockets that are not TCP', () => {
 
   it('a kernel failure keeps the shape of a Node system error', () => {
     // A real EBADF from the kernel: no fd this high is open in this process.
-    const failure = binding.enable(2_147_483_647, 60, 10, 6, 0);
+    const failure = enable(2_147_483_647, { enable: true, idleSeconds: 60, intervalSeconds: 10, count: 6, userTimeoutMs: 0 });
     expect(failure).toEqual({ errno: -9, option: 1, syscall: 'setsockopt', notTcp: false });
     const error = fromFailure(failure!);
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toBe('setsockopt EBADF');
     expect(error).toMatchObject({ code: 'EBADF', errno: -9, syscall: 'setsockopt', option: 'TCP_KEEPIDLE' });
-    const readFailure = binding.read(2_147_483_647, new Int32Array(5));
+    const readFailure = binding.read(2_147_483_647);
     expect(fromFailure(readFailure!)).toMatchObject({ message: 'getsockopt EBADF', code: 'EBADF', syscall: 'getsockopt' });
   });
 
