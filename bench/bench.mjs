@@ -5,11 +5,12 @@
 //
 //   node --expose-gc bench/bench.mjs [--sockets 1000] [--rounds 30] [--rss-ops 1000000] [--accept 1000] [--json]
 //
-// Every method runs in blocks of PASSES back-to-back passes over all sockets,
-// in shuffled order, medians over all passes; the floor does the same in C
-// (in rotating order), before and after. Every pass writes values the previous one did not,
-// and every block is verified by reading the sockets back (untimed), so a
-// method that did nothing would fail instead of looking fast.
+// Every round runs each method, the C floor among them (bench/floor.c, in
+// child processes that serve one block at a time), as a block: one untimed
+// warm-up pass over all sockets, then PASSES timed ones; the blocks of a round
+// in shuffled order. Every pass writes values the previous one did not, and
+// every block is verified by reading the sockets back (untimed), so a method
+// that did nothing would fail instead of looking fast.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,10 +61,29 @@ try {
   console.error('bench: could not compile bench/floor.c (install a C compiler, or set CC)');
   process.exit(2);
 }
+// Everything timed runs on one CPU: this process's main thread and the floor
+// processes. Left to the scheduler, the floor and the Node methods ran on
+// different vCPUs of this VM in some runs and not in others, and the ratios
+// moved by up to 10 %. (V8's and libuv's helper threads stay unpinned.)
+function pinMainThread() {
+  const cpus = os.availableParallelism();
+  const cpu = String(cpus - 1);
+  try {
+    // The main thread's id is the process id, so this pins it alone.
+    execFileSync('taskset', ['-cp', cpu, String(process.pid)], { stdio: 'ignore' });
+    return cpu;
+  } catch {
+    log('taskset is missing or failed: nothing is pinned to one CPU (apt-get install util-linux)');
+    return undefined;
+  }
+}
+const CPU = pinMainThread();
+
 // One floor process per mode, serving blocks on request (see floor.c), so the
 // floor is measured in the same shuffled rotation as the Node methods.
 function startFloor(mode) {
-  const child = spawn(floorBinary, [String(N), ...(mode === 'threaded' ? ['threaded'] : [])], {
+  const args = [String(N), ...(mode === 'threaded' ? ['threaded'] : [])];
+  const child = spawn(CPU === undefined ? floorBinary : 'taskset', CPU === undefined ? args : ['-c', CPU, floorBinary, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -193,9 +213,13 @@ async function timeMethods() {
       // a full one compacts the old space and leaves the sockets cold
       // (measured: +20 % on every method).
       globalThis.gc({ type: 'minor' });
-      // A read reads what tcp-keepalive set just before, untimed.
+      // One untimed pass first, so that every timed pass finds the sockets
+      // as warm as a pass of the same method left them (the first pass after
+      // another method measured up to 40 % slower, the floor's too). A read
+      // reads what tcp-keepalive set in that pass.
       const target = valuesFor(r, 0);
       if (method.kind === 'read') for (const s of sockets) setKeepAlive(s, target);
+      else method.pass(sockets, valuesFor(r, -1));
       const passes = [];
       for (let p = 0; p < PASSES; p++) {
         const v = method.kind === 'read' ? target : valuesFor(r, p);
@@ -303,6 +327,7 @@ const ratios = {
 const cpus = os.cpus();
 const report = {
   machine: `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, Linux ${os.release()}, Node ${process.version}`,
+  pinnedCpu: CPU ?? null,
   sockets: N,
   rounds: ROUNDS,
   passes: PASSES,
@@ -330,7 +355,8 @@ if (flags.json) {
     ['Node socket.setKeepAlive (idle only)', t(ns.node), `${x(r.node[0])} of 4`, `${x(r.node[1])} of 4`, 'no reads', '', '', `${mib(rss.node)} / -`],
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  console.log(`\n${report.machine}\n${N} connected loopback sockets; ${ROUNDS} rounds x ${PASSES} passes, the C floor in the same rotation; ratios paired by round\n`);
+  const pinned = CPU === undefined ? 'not pinned' : `all timed code on CPU ${CPU}`;
+  console.log(`\n${report.machine}\n${N} connected loopback sockets; ${ROUNDS} rounds x ${PASSES} passes, the C floor in the same rotation (${pinned}); ratios paired by round\n`);
   for (const row of rows) console.log(`  ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`);
   console.log(`  ("of 4": against the C floor for Node's own four syscalls, ${t(ns[FLOOR.set4])}; ${t(ns[FLOOR2.set4])} with a second thread)`);
   const check = (ok, text) => console.log(`  ${ok ? 'met ' : 'MISS'}  ${text}`);

@@ -6,11 +6,13 @@
  *
  * Opens N connected loopback pairs, then serves the bench one block at a
  * time, so that the floor is measured interleaved with the Node methods,
- * under the same conditions. For each line "METHOD ROUND" on stdin it runs
- * PASSES back-to-back passes of METHOD over the N client sockets (a set
- * alternating between two value sets, exactly as the bench does), verifies
- * every socket by reading it back (untimed), and answers with one line: the
- * ns per socket of each pass. It exits at the end of its input.
+ * under the same conditions. For each line "METHOD ROUND" on stdin it runs,
+ * exactly as the bench does for its own methods, one untimed warm-up pass
+ * and then PASSES timed back-to-back passes of METHOD over the N client
+ * sockets (a set alternating between two value sets; a read reading what
+ * the warm-up pass set), verifies every socket by reading it back (untimed),
+ * and answers with one line: the ns per socket of each timed pass. It exits
+ * at the end of its input.
  *
  *   set5  TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, SO_KEEPALIVE
  *   set4  Node's four: SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL=1, TCP_KEEPCNT=10
@@ -110,22 +112,23 @@ int main(int argc, char **argv) {
       return 2;
     }
     int v[4] = {0}, got[5], failed = 0;
-    for (int p = 0; p < PASSES; p++) {
-      int shift = 8 * ((p + r) & 1);
+    /* Pass -1 is an untimed warm-up; a read reads what pass -1 set. */
+    for (int p = -1; p < PASSES; p++) {
+      int shift = 8 * (((method == 2 ? 0 : p) + r) & 1);
       v[0] = 60 + shift, v[1] = 10 + shift, v[2] = 6 + shift, v[3] = 120000 + shift;
       double t0 = now_ns();
       for (int i = 0; i < n; i++) {
-        if (method == 0) failed |= set5(fds[i], v);
+        if (method == 0 || (method == 2 && p < 0)) failed |= set5(fds[i], v);
         else if (method == 1) failed |= set4(fds[i], v);
         else failed |= get5(fds[i], got);
       }
-      printf("%s%.1f", p ? " " : "", (now_ns() - t0) / n);
+      if (p >= 0) printf("%s%.1f", p ? " " : "", (now_ns() - t0) / n);
     }
     /* Verify, untimed: every socket holds what was set last. */
-    for (int i = 0; i < n && method < 2 && !failed; i++) {
+    for (int i = 0; i < n && !failed; i++) {
       failed |= get5(fds[i], got);
       failed |= got[0] != v[0] || got[4] != 1 ||
-                (method == 0 ? got[1] != v[1] || got[2] != v[2] || got[3] != v[3]
+                (method != 1 ? got[1] != v[1] || got[2] != v[2] || got[3] != v[3]
                              : got[1] != node_interval || got[2] != node_count);
     }
     if (failed) {
