@@ -1,0 +1,42 @@
+// `npm run bench` end to end, small. The bench verifies every method by
+// reading the sockets back and throws on a wrong value; this test only checks
+// that a whole run completes and reports every method, the floor and the
+// server path. It asserts no timing: timings in unit tests are noise, and
+// the bench is its own command.
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import path = require('node:path');
+import { have, runs } from './helpers';
+
+const root = path.join(__dirname, '..');
+const tools =
+  have('cc', runs('cc', ['--version']), 'install a C compiler (apt-get install -y gcc)') &&
+  have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)') &&
+  have('taskset', runs('taskset', ['-V']), 'install util-linux (apt-get install -y util-linux)');
+
+describe.runIf(tools)('npm run bench', () => {
+  it('runs end to end on 50 sockets: every method verified and timed, the floor beside them, the server path counted', () => {
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', 'bench/bench.mjs', '--sockets', '50', '--rounds', '5', '--rss-ops', '500', '--accept', '20', '--json'],
+      { cwd: root, encoding: 'utf8', timeout: 120_000 },
+    );
+    const report = JSON.parse(out);
+    expect(report.pinnedCpu).not.toBeNull();
+    const methods = ['ours', 'native', 'node', 'netKeepAlive', 'oursRead', 'netKeepAliveRead'];
+    const floors = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', 'get5'].map((m) => `floor:${mode}:${m}`));
+    for (const key of [...methods, ...floors]) {
+      expect(report.ns[key], key).toBeGreaterThan(0);
+      // 5 rounds of 3 timed passes each.
+      expect(report.samples[key].flatMap((block: { passes: number[] }) => block.passes), key).toHaveLength(15);
+    }
+    for (const pair of Object.values(report.ratios).flat()) expect(Number.isFinite(pair) && (pair as number) > 0).toBe(true);
+    for (const key of ['ours', 'node', 'netKeepAlive', 'oursRead', 'netKeepAliveRead']) expect(Number.isFinite(report.rssMiB[key]), key).toBe(true);
+    expect(report.server).toMatchObject({
+      accepted: 20,
+      strace: true,
+      server: { configured: 20, keepaliveSetsockopt: 5 },
+      'per-socket': { configured: 20, keepaliveSetsockopt: 100 },
+    });
+  }, 120_000);
+});
