@@ -29,8 +29,8 @@ const { setKeepAlive, getKeepAlive } = require(root);
 // known and the options already validated.
 const { enable: nativeEnable } = require(path.join(root, 'dist', 'binding.js'));
 const { toNativeConfig } = require(path.join(root, 'dist', 'options.js'));
-// fds.get(socket): the fd of each bench socket, read once up front.
-const fds = new Map();
+// The fd of each bench socket, read once up front, in the sockets' order.
+let fds = [];
 const netKeepAlive = require('net-keepalive');
 
 const { values: flags } = parseArgs({
@@ -149,7 +149,7 @@ const methods = {
     kind: 'set',
     pass: (sockets, v) => {
       const config = toNativeConfig(v);
-      for (const s of sockets) nativeEnable(fds.get(s), config);
+      for (let i = 0; i < fds.length; i++) nativeEnable(fds[i], config);
     },
     expect: (v) => ({ enable: true, ...v }),
   },
@@ -200,7 +200,7 @@ const FLOOR_BLOCKS = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', '
 
 async function timeMethods() {
   const { clients: sockets, close } = await openPairs(N);
-  for (const s of sockets) fds.set(s, s._handle.fd);
+  fds = sockets.map((s) => s._handle.fd);
   const floors = { single: startFloor('single'), threaded: startFloor('threaded') };
   // samples[key]: one entry per timed block, { round, passes: [ns, ...] }.
   const samples = Object.fromEntries([...Object.keys(methods), ...FLOOR_BLOCKS].map((k) => [k, []]));
