@@ -8,7 +8,7 @@
 // Every round runs each method, the C floor among them (bench/floor.c, in
 // child processes that serve one block at a time), as a block: one untimed
 // warm-up pass over all sockets, then PASSES timed ones; the blocks of a round
-// in shuffled order. Every pass writes values the previous one did not, and
+// in shuffled order. Every set pass writes values the previous one did not, and
 // every block is verified by reading the sockets back (untimed), so a method
 // that did nothing would fail instead of looking fast.
 import { execFileSync, spawn } from 'node:child_process';
@@ -196,7 +196,8 @@ const methods = {
 
 // The floor blocks that rotate with the Node methods: each C method, in a
 // single-threaded process and in one with a second thread.
-const FLOOR_BLOCKS = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', 'get5'].map((method) => `floor:${mode}:${method}`));
+const floorKey = (mode, method) => `floor:${mode}:${method}`;
+const FLOOR_BLOCKS = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', 'get5'].map((method) => floorKey(mode, method)));
 
 async function timeMethods() {
   const { clients: sockets, close } = await openPairs(N);
@@ -328,8 +329,9 @@ function ratio(a, b) {
   const paired = samples[a].filter((block) => byRound.has(block.round)).map((block) => median(block.passes) / byRound.get(block.round));
   return paired.length > 0 ? median(paired) : ns[a] / ns[b];
 }
-const FLOOR = { set5: 'floor:single:set5', set4: 'floor:single:set4', get5: 'floor:single:get5' };
-const FLOOR2 = { set5: 'floor:threaded:set5', set4: 'floor:threaded:set4', get5: 'floor:threaded:get5' };
+const floorKeys = (mode) => Object.fromEntries(['set5', 'set4', 'get5'].map((method) => [method, floorKey(mode, method)]));
+const FLOOR = floorKeys('single');
+const FLOOR2 = floorKeys('threaded');
 const ratios = {
   ours: [ratio('ours', FLOOR.set5), ratio('ours', FLOOR2.set5)],
   native: [ratio('native', FLOOR.set5), ratio('native', FLOOR2.set5)],

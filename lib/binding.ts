@@ -64,10 +64,3 @@ export function enable(fd: number, config: Readonly<NativeConfig>): NativeFailur
   return binding.enable(fd);
 }
 
-/**
- * Reads the five options into `slots` (returned), or reports the failure.
- * The slots are overwritten by the next call: copy what you need at once.
- */
-export function read(fd: number): Int32Array<ArrayBuffer> | NativeFailure {
-  return binding.read(fd) ?? slots;
-}

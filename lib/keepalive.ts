@@ -1,7 +1,7 @@
 // setKeepAlive / getKeepAlive: find the kernel socket behind a Node object,
 // or wait until there is one, and make exactly one native call on it.
 import net = require('node:net');
-import { binding, enable, OPTION_NAMES, read } from './binding';
+import { binding, enable, OPTION_NAMES } from './binding';
 import {
   fromFailure,
   invalidArgType,
@@ -171,8 +171,10 @@ export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
   } else if (handle == null || !(target as net.Server).listening) {
     throw serverNotListening();
   }
-  const state = read(fdOf(handle));
-  if (!(state instanceof Int32Array)) throw fromFailure(state);
+  const failure = binding.read(fdOf(handle));
+  if (failure !== undefined) throw fromFailure(failure);
+  // What the kernel returned, until the next native call overwrites it.
+  const state = binding.slots;
   return {
     enable: state[0] !== 0,
     idle: state[1]! * 1000,
