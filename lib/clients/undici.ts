@@ -3,8 +3,8 @@
 // configures every socket it connects. undici is an optional peer dependency,
 // loaded only when no base connector is given.
 import type net = require('node:net');
-import { setValidatedKeepAlive } from './keepalive';
-import { toNativeConfig, type KeepAliveOptions } from './options';
+import { setValidatedKeepAlive } from '../keepalive';
+import { toNativeConfig, type KeepAliveOptions } from '../options';
 
 /** undici's connector shape (`buildConnector.connector`). */
 export type Connector = (

@@ -3,8 +3,8 @@
 import type { EventEmitter } from 'node:events';
 import type net = require('node:net');
 import type { Duplex } from 'node:stream';
-import { setValidatedKeepAlive } from './keepalive';
-import { toNativeConfig, type KeepAliveOptions } from './options';
+import { setValidatedKeepAlive } from '../keepalive';
+import { toNativeConfig, type KeepAliveOptions } from '../options';
 
 /**
  * What this needs of a pg `Client`: its connection's socket (a TLSSocket

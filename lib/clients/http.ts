@@ -3,8 +3,8 @@
 // socket goes back to its pool.
 import type http = require('node:http');
 import type net = require('node:net');
-import { setValidatedKeepAlive } from './keepalive';
-import { toNativeConfig, type KeepAliveOptions } from './options';
+import { setValidatedKeepAlive } from '../keepalive';
+import { toNativeConfig, type KeepAliveOptions } from '../options';
 
 export type Detach = () => void;
 

@@ -3,8 +3,8 @@
 // ioredis: the types below are the little of it this uses.
 import type { EventEmitter } from 'node:events';
 import type net = require('node:net');
-import { setValidatedKeepAlive } from './keepalive';
-import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from './options';
+import { setValidatedKeepAlive } from '../keepalive';
+import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from '../options';
 
 /** What this needs of an ioredis `Redis`: its current socket and its events. */
 export interface RedisLike extends EventEmitter {
