@@ -3,7 +3,7 @@
 // --ignore-scripts into a fresh project, and use it from there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path = require('node:path');
 
@@ -11,6 +11,9 @@ const root = path.join(__dirname, '..');
 let work: string;
 let consumer: string;
 let tarball: string;
+
+const packageJson = () =>
+  JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
@@ -58,6 +61,45 @@ describe('the packed tarball', () => {
       ]),
     );
     expect(contents.filter((f) => /^(build|test|lib|node_modules)\//.test(f))).toEqual([]);
+    // A source map would point at lib/*.ts, which is not shipped.
+    expect(contents.filter((f) => f.endsWith('.map'))).toEqual([]);
+  });
+
+  it('resolves every export with types under node10, node16 (CJS and ESM) and bundler (attw)', () => {
+    // --no-definitely-typed: offline, and there are no @types for this package.
+    const attw = path.join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
+    let out: string;
+    try {
+      out = run(process.execPath, [attw, '--format', 'json', '--no-definitely-typed', tarball], work);
+    } catch (error) {
+      out = (error as { stdout: string }).stdout; // attw exits 1 when it found problems
+    }
+    const result = JSON.parse(out) as {
+      analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, unknown> }> };
+    };
+    // A new subpath in `exports` is checked here too: under node10, which
+    // ignores `exports`, its types come from the `typesVersions` entry of the
+    // same name, which it needs.
+    expect(result.analysis.problems).toEqual([]);
+    expect(Object.keys(result.analysis.entrypoints)).toEqual(Object.keys(packageJson().exports));
+    for (const entry of Object.values(result.analysis.entrypoints)) {
+      expect(Object.keys(entry.resolutions).sort()).toEqual(['bundler', 'node10', 'node16-cjs', 'node16-esm']);
+    }
+  });
+
+  it('passes publint, suggestions included', async () => {
+    // publint ships its types for node16/bundler resolution only; this is the part used.
+    const publintModule: string = 'publint';
+    const { publint } = (await import(publintModule)) as {
+      publint(o: { pkgDir: string; pack: { tarball: ArrayBuffer }; strict: boolean }): Promise<{ messages: unknown[] }>;
+    };
+    const tgz = readFileSync(tarball);
+    const { messages } = await publint({
+      pkgDir: 'package',
+      pack: { tarball: tgz.buffer.slice(tgz.byteOffset, tgz.byteOffset + tgz.byteLength) },
+      strict: true,
+    });
+    expect(messages).toEqual([]);
   });
 
   it('installs with --ignore-scripts (no compiler) and loads the prebuild', () => {
@@ -82,6 +124,23 @@ describe('the packed tarball', () => {
     );
     expect(out.trim()).toBe('setRedisKeepAlive setPgKeepAlive setAgentKeepAlive keepAliveConnector');
     expect(existsSync(path.join(consumer, 'node_modules', 'ioredis'))).toBe(false); // optional peers stay out
+  });
+
+  it('loads every subpath in exports from require and from import', () => {
+    const specs = Object.keys(packageJson().exports)
+      .filter((key) => key !== './package.json')
+      .map((key) => `tcp-keepalive${key.slice(1)}`);
+    const script = `const specs = ${JSON.stringify(specs)};
+      (async () => {
+        for (const s of specs) {
+          const required = Object.keys(require(s)).sort().join();
+          const imported = Object.keys(await import(s)).filter((k) => k !== 'default' && k !== '__esModule').sort().join();
+          if (required !== imported) throw new Error(s + ': require gives ' + required + ', import gives ' + imported);
+          console.log(s, required);
+        }
+      })().catch((e) => { console.error(e); process.exitCode = 1; });`;
+    const out = run(process.execPath, ['-e', script], consumer);
+    expect(out.trim().split('\n').map((line) => line.split(' ')[0])).toEqual(specs);
   });
 
   it('installs the tcp-keepalive command', () => {
