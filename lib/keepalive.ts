@@ -11,7 +11,7 @@ import {
   socketNotConnected,
   unsupported,
 } from './errors';
-import { toNativeConfig, type KeepAliveOptions, type KeepAliveState, type NativeConfig } from './options';
+import { extraArgument, toNativeConfig, type KeepAliveOptions, type KeepAliveState, type NativeConfig } from './options';
 
 /** Anything setKeepAlive and getKeepAlive accept: tls.TLSSocket is a net.Socket, tls/http(s) servers are net.Servers. */
 export type KeepAliveTarget = net.Socket | net.Server;
@@ -124,7 +124,15 @@ function checkSupported(config: Readonly<NativeConfig>): void {
  * A socket that is still connecting (or a server not yet listening) gets the
  * configuration when it connects (listens). Returns the target.
  */
-export function setKeepAlive<T extends KeepAliveTarget>(target: T, options?: KeepAliveOptions | boolean): T {
+export function setKeepAlive<T extends KeepAliveTarget>(target: T, options?: KeepAliveOptions | boolean): T;
+// The third parameter exists only to refuse Node's own calling habit in plain
+// JavaScript, setKeepAlive(socket, true, 30000); TypeScript never sees it.
+export function setKeepAlive<T extends KeepAliveTarget>(
+  target: T,
+  options?: KeepAliveOptions | boolean,
+  initialDelay?: unknown,
+): T {
+  if (initialDelay !== undefined) throw extraArgument(options, initialDelay);
   const socket = isSocket(target);
   if (!socket && !isServer(target)) throw notATarget(target);
   return configure(target, socket, toNativeConfig(options));

@@ -78,8 +78,35 @@ const DISABLE_CONFIG: Readonly<NativeConfig> = Object.freeze({ ...DEFAULT_CONFIG
 export function integer(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
-  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value);
+  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}${secondsHint(value, min, max)}`, value);
   return value;
+}
+
+/** 30000 -> '30_000', as a number is written in code. */
+export const asLiteral = (n: number): string =>
+  Number.isInteger(n) ? String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '_') : String(n);
+
+// `{ idle: 30 }` where at least a second is needed was almost certainly meant
+// in seconds: say that every time here is in milliseconds, and the number meant.
+function secondsHint(value: number, min: number, max: number): string {
+  if (min < 1000 || value < 1 || value >= 1000 || value * 1000 > max) return '';
+  return ` (milliseconds: ${value} seconds is ${asLiteral(value * 1000)})`;
+}
+
+/**
+ * setKeepAlive(socket, true, 30000), Node's own socket.setKeepAlive habit:
+ * an argument setKeepAlive does not take, refused with the call meant.
+ */
+export function extraArgument(options: unknown, extra: unknown): TypeError {
+  const meant =
+    options === false
+      ? 'setKeepAlive(socket, false)'
+      : `setKeepAlive(socket, { idle: ${typeof extra === 'number' ? asLiteral(extra) : '30_000'} })`;
+  return invalidArgValue(
+    typeof extra === 'number' ? 'initialDelay' : 'arguments[2]',
+    extra,
+    `is not taken: setKeepAlive(target, options) takes times in the options object, in milliseconds, as in ${meant}`,
+  );
 }
 
 // TCP_KEEPIDLE and TCP_KEEPINTVL are whole seconds in the kernel. Rounding

@@ -5,6 +5,7 @@ import type http = require('node:http');
 import type net = require('node:net');
 import { setValidatedKeepAlive } from '../keepalive';
 import { toNativeConfig, type KeepAliveOptions } from '../options';
+import { checkTarget, isAgentTarget } from './targets';
 
 export type Detach = () => void;
 
@@ -23,6 +24,7 @@ interface AgentInternals {
  * Returns a function that restores the agent's own methods.
  */
 export function setAgentKeepAlive(agent: http.Agent, options?: KeepAliveOptions | boolean): Detach {
+  checkTarget('agent', agent, 'an instance of http.Agent or https.Agent', isAgentTarget);
   const config = toNativeConfig(options); // validated once, not on every socket
   const a = agent as unknown as AgentInternals;
   const own = {

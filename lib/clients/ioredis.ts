@@ -5,6 +5,7 @@ import type { EventEmitter } from 'node:events';
 import type net = require('node:net');
 import { setValidatedKeepAlive } from '../keepalive';
 import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from '../options';
+import { checkTarget, isRedisTarget } from './targets';
 
 /** What this needs of an ioredis `Redis`: its current socket and its events. */
 export interface RedisLike extends EventEmitter {
@@ -50,6 +51,7 @@ function attachToRedis(redis: RedisLike, config: Readonly<NativeConfig>): Detach
  * stops doing so. Invalid options throw at once, as in setKeepAlive.
  */
 export function setRedisKeepAlive(client: RedisLike | ClusterLike, options?: KeepAliveOptions | boolean): Detach {
+  checkTarget('client', client, 'an ioredis Redis or Cluster', isRedisTarget);
   const config = toNativeConfig(options); // validated once, not on every connect
   if (!isCluster(client)) return attachToRedis(client, config);
   const detachers = new Map<RedisLike, Detach>();

@@ -5,6 +5,7 @@ import type net = require('node:net');
 import type { Duplex } from 'node:stream';
 import { setValidatedKeepAlive } from '../keepalive';
 import { toNativeConfig, type KeepAliveOptions } from '../options';
+import { checkTarget, isPgTarget } from './targets';
 
 /**
  * What this needs of a pg `Client`: its connection's socket (a TLSSocket
@@ -38,6 +39,7 @@ interface PoolInternals {
  * before either event, so this wins. Returns a function that stops it.
  */
 export function setPgKeepAlive(target: PgPoolLike | PgClientLike, options?: KeepAliveOptions | boolean): Detach {
+  checkTarget('target', target, 'a pg Pool or Client', isPgTarget);
   const config = toNativeConfig(options); // validated once, not on every connection
   const apply = (client: PgClientLike) => setValidatedKeepAlive(client.connection.stream as net.Socket, config);
   if (isPool(target)) {

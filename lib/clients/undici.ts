@@ -4,6 +4,7 @@
 // loaded only when no base connector is given.
 import type net = require('node:net');
 import { setValidatedKeepAlive } from '../keepalive';
+import { invalidArgType } from '../errors';
 import { toNativeConfig, type KeepAliveOptions } from '../options';
 
 /** undici's connector shape (`buildConnector.connector`). */
@@ -21,6 +22,9 @@ export type Connector = (
  */
 export function keepAliveConnector(options?: KeepAliveOptions | boolean, base?: Connector | object): Connector {
   const config = toNativeConfig(options); // validated once, not on every connection
+  if (base !== undefined && typeof base !== 'function' && (typeof base !== 'object' || base === null)) {
+    throw invalidArgType('base', 'a connector function or an object of undici connect options', base);
+  }
   let connect: Connector;
   if (typeof base === 'function') {
     connect = base as Connector;
