@@ -41,13 +41,50 @@ export const OPTION_NAMES = [
   'SO_PROTOCOL',
 ] as const;
 
-// node-gyp-build ships no types; its whole API is this one function.
+// node-gyp-build ships no types: it loads the addon found in a folder's
+// build/Release or prebuilds/<platform>-<arch>, and resolve says which file
+// that would be (or throws).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const load = require('node-gyp-build') as (dir: string) => unknown;
+const load = require('node-gyp-build') as ((dir: string) => unknown) & { resolve(dir: string): string };
 
-// lib/ and dist/ both sit one level below the package root, where binding.gyp
-// and prebuilds/ are.
-export const binding = load(path.join(__dirname, '..')) as Binding;
+/** No addon where the package keeps it, nor beside a bundle: the error says what to do. */
+export const ADDON_NOT_FOUND = 'ERR_KEEPALIVE_ADDON_NOT_FOUND';
+
+// Installed, lib/ and dist/ sit one level below the package root, where
+// build/ and prebuilds/ are. A bundler (esbuild, webpack, ncc) moves this
+// code into the bundle's folder, which is then `__dirname`; an ES module
+// bundle has no `__dirname`, and there the folder of the script node runs
+// stands in. A prebuilds/ copied into that folder is found there.
+function loadAddon(): unknown {
+  const here = typeof __dirname === 'string' ? __dirname : path.dirname(path.resolve(process.argv[1] ?? ''));
+  const root = path.join(here, '..');
+  let notFound: unknown;
+  for (const dir of [root, here]) {
+    try {
+      load.resolve(dir);
+    } catch (error) {
+      notFound ??= error;
+      continue;
+    }
+    return load(dir); // found: a failure to load it is its own error
+  }
+  const platform = `${process.platform}-${process.arch}`;
+  const error = new Error(
+    `tcp-keepalive: no native addon for ${platform} (Node ${process.versions.node}) was found in ` +
+      `${path.join(root, 'build', 'Release')}, ${path.join(root, 'prebuilds', platform)} ` +
+      `or ${path.join(here, 'prebuilds', platform)}.\n` +
+      'In a bundled app (esbuild, webpack, @vercel/ncc, a serverless packager), do one of:\n' +
+      '  - leave tcp-keepalive out of the bundle and deploy node_modules/tcp-keepalive with it ' +
+      '(esbuild: --external:tcp-keepalive; webpack: externals);\n' +
+      `  - copy node_modules/tcp-keepalive/prebuilds/ to ${path.join(here, 'prebuilds')}/ (beside the bundle).\n` +
+      'Installed with npm, reinstall it: where no prebuild fits, npm install builds the addon, which needs ' +
+      'python3, make and a C++ compiler (npm rebuild tcp-keepalive shows the compiler output).',
+    { cause: notFound },
+  );
+  throw Object.assign(error, { code: ADDON_NOT_FOUND });
+}
+
+export const binding = loadAddon() as Binding;
 
 // The addon reads and writes this memory directly. Detaching it (by
 // transferring it in a postMessage or structuredClone) would pull it from

@@ -176,3 +176,46 @@ export type E = KeepAliveSystemError['option'];
     run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--typeRoots', path.join(root, 'node_modules', '@types'), 'consumer.mts'], consumer);
   });
 });
+
+describe('an app bundled with esbuild --bundle --platform=node, over the installed package', () => {
+  const esbuild = path.join(root, 'node_modules', '.bin', 'esbuild');
+  // ES module output needs a `require` for the CommonJS it bundles (esbuild's
+  // own advice; without it, any CommonJS package that requires node:net fails).
+  const BANNER = "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+  const formats: Array<[string, string, string[], string]> = [
+    ['CJS', 'fixtures/roundtrip.cjs', ['--format=cjs'], 'app.cjs'],
+    ['ESM', 'fixtures/roundtrip.mjs', ['--format=esm', BANNER], 'app.mjs'],
+  ];
+  const expected = { enable: true, idle: 5000, interval: 2000, count: 3, userTimeout: 11_000 };
+  const state = (out: string) => {
+    const parsed = JSON.parse(out) as { state?: unknown };
+    return parsed.state ?? parsed;
+  };
+  const bundle = (entry: string, flags: string[], out: string) => {
+    run(esbuild, [entry, '--bundle', '--platform=node', '--log-level=error', `--outfile=${out}`, ...flags], consumer);
+    return path.join(consumer, out);
+  };
+
+  it.each(formats)('%s: fails saying what to do, then works with prebuilds/ copied beside the bundle', (name, entry, flags, file) => {
+    const dir = path.join(consumer, 'bundled', name);
+    const app = bundle(entry, flags, path.join('bundled', name, file));
+    expect(readFileSync(app, 'utf8')).toContain('ERR_KEEPALIVE_ADDON_NOT_FOUND'); // the library is in the bundle
+    let stderr = '';
+    try {
+      run(process.execPath, [app, '5000'], consumer);
+    } catch (error) {
+      stderr = (error as { stderr: string }).stderr;
+    }
+    expect(stderr).toContain("code: 'ERR_KEEPALIVE_ADDON_NOT_FOUND'");
+    expect(stderr).toContain('--external:tcp-keepalive');
+    expect(stderr).toContain(`copy node_modules/tcp-keepalive/prebuilds/ to ${path.join(dir, 'prebuilds')}/ (beside the bundle)`);
+    cpSync(path.join(consumer, 'node_modules', 'tcp-keepalive', 'prebuilds'), path.join(dir, 'prebuilds'), { recursive: true });
+    expect(state(run(process.execPath, [app, '5000'], consumer))).toEqual(expected);
+  });
+
+  it.each(formats)('%s: with --external:tcp-keepalive, loads it from node_modules', (name, entry, flags, file) => {
+    const app = bundle(entry, [...flags, '--external:tcp-keepalive'], path.join('external', name, file));
+    expect(readFileSync(app, 'utf8')).not.toContain('ERR_KEEPALIVE_ADDON_NOT_FOUND');
+    expect(state(run(process.execPath, [app, '5000'], consumer))).toEqual(expected);
+  });
+});
