@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The `tcp-keepalive` command.
+import { readFileSync } from 'node:fs';
+import path = require('node:path');
 import { demo } from './demo';
 import { doctor } from './doctor';
 
@@ -13,7 +15,30 @@ Commands:
            --within 30s, the options that notice a dead peer in time
            (tcp-keepalive doctor --help for more)
   help     show this help
+
+Options:
+  -h, --help       show this help
+  -v, --version    print the version of tcp-keepalive
 `;
+
+const DEMO_HELP = `Usage: tcp-keepalive demo
+
+Makes a peer vanish on the real Linux TCP stack and times how long a socket
+takes to find out: Node's socket.setKeepAlive(true, 1000) against
+tcp-keepalive { idle: 1000, interval: 1000, count: 2 }, with the connection
+idle and with data in flight. Each case runs in its own private network
+namespace (unshare --user --net: no root needed, nothing on this host is
+touched), where a blackhole route makes the peer vanish. Takes about 12 s
+in all: Node's own idle case alone needs 11 s.
+
+Needs Linux, unshare (util-linux), ip (iproute2) and unprivileged user
+namespaces. Exit status: 0 when every case came out as expected, 1 when one
+did not, 2 when the demo cannot run here (the message says why).
+`;
+
+// dist/ (or lib/) sits one level below the package root.
+const version = (): string =>
+  (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -21,9 +46,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return command === undefined ? 2 : 0;
   }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   if (command === 'demo') {
+    if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
+      process.stdout.write(DEMO_HELP);
+      return 0;
+    }
     if (rest.length > 0) {
-      process.stderr.write(`tcp-keepalive demo: unexpected argument '${rest[0]}' (see tcp-keepalive --help)\n`);
+      process.stderr.write(`tcp-keepalive demo: unexpected argument '${rest[0]}' (see tcp-keepalive demo --help)\n`);
       return 2;
     }
     return demo();

@@ -69,7 +69,8 @@ export interface DoctorReport {
   idleDeadPeerMs: number;
   /** The shortest time unacknowledged data is retransmitted before the socket fails, ms. */
   unacknowledgedDataMs: number;
-  plan?: { detectWithin: number; idleBelow?: number; options: Required<KeepAliveOptions>; code: string };
+  /** With --within: the options that meet the deadline and the line of code that applies them; otherwise null. */
+  plan: { detectWithin: number; idleBelow?: number; options: Required<KeepAliveOptions>; code: string } | null;
 }
 
 export function doctorReport(detectWithin?: number, idleBelow?: number): DoctorReport {
@@ -78,6 +79,7 @@ export function doctorReport(detectWithin?: number, idleBelow?: number): DoctorR
     system,
     idleDeadPeerMs: system.idle + system.interval * system.count,
     unacknowledgedDataMs: retransmissionTimeout(system.retries2),
+    plan: null,
   };
   if (detectWithin !== undefined) {
     const options = planKeepAlive(idleBelow === undefined ? { detectWithin } : { detectWithin, idleBelow });
@@ -129,12 +131,40 @@ function text(r: DoctorReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+const DURATION_OPTIONS = ['--within', '--idle-below'];
+
+// parseArgs calls `--within -5s` "ambiguous", since the value looks like an
+// option. A duration never starts with '--', so a value that does not is
+// joined to its option (`--within=-5s`) and parseDuration says what is wrong;
+// one that does means the duration is missing.
+function joinDurations(argv: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (DURATION_OPTIONS.includes(arg)) {
+      if (next === undefined || next.startsWith('--')) throw new Error(`${arg} needs a duration: 30s, 5m, 1h, 1500ms or whole milliseconds`);
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+// A bare number is milliseconds: `--within 30` is 30 ms, so say so.
+const unitHint = (text: string | undefined): string =>
+  text !== undefined && /^\d+$/.test(text.trim())
+    ? `: a plain number is milliseconds; ${text.trim()} seconds is ${text.trim()}s`
+    : '';
+
 /** Runs the command; returns the exit code. */
 export function doctor(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
   let values: { within?: string; 'idle-below'?: string; json?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({
-      args: argv,
+    const parsed = parseArgs({
+      args: joinDurations(argv),
       options: {
         within: { type: 'string' },
         'idle-below': { type: 'string' },
@@ -143,7 +173,16 @@ export function doctor(argv: string[], out: NodeJS.WritableStream, err: NodeJS.W
       },
       strict: true,
       allowPositionals: false,
-    }));
+      tokens: true,
+    });
+    // parseArgs keeps the last of a repeated option: which one was meant is a guess, so ask.
+    const seen = new Set<string>();
+    for (const token of parsed.tokens) {
+      if (token.kind !== 'option') continue;
+      if (seen.has(token.name)) throw new Error(`--${token.name} is given more than once; give it once`);
+      seen.add(token.name);
+    }
+    values = parsed.values;
   } catch (error) {
     const first = (error as Error).message.split('\n')[0]!.replace(/\.$/, '');
     err.write(`tcp-keepalive doctor: ${first} (see --help)\n`);
@@ -169,11 +208,12 @@ export function doctor(argv: string[], out: NodeJS.WritableStream, err: NodeJS.W
   } catch (error) {
     const e = error as Error & { code?: string };
     if (e.code === 'ERR_OUT_OF_RANGE' && e.message.includes('goal.detectWithin')) {
-      err.write(`tcp-keepalive doctor: --within must be at least 2s (got ${values.within})\n`);
+      err.write(`tcp-keepalive doctor: --within must be at least 2s (got ${values.within}${unitHint(values.within)})\n`);
       return 2;
     }
     if (e.code === 'ERR_OUT_OF_RANGE' && e.message.includes('goal.idleBelow')) {
-      err.write(`tcp-keepalive doctor: --idle-below must be more than 1s (got ${values['idle-below']})\n`);
+      const got = values['idle-below'];
+      err.write(`tcp-keepalive doctor: --idle-below must be more than 1s (got ${got}${unitHint(got)})\n`);
       return 2;
     }
     err.write(`tcp-keepalive doctor: ${e.message}\n`);

@@ -27,7 +27,7 @@ describe('tcp-keepalive doctor', () => {
     const [time, intvl, probes] = [proc('tcp_keepalive_time'), proc('tcp_keepalive_intvl'), proc('tcp_keepalive_probes')];
     expect(report.system).toEqual({ idle: time * 1000, interval: intvl * 1000, count: probes, retries2: proc('tcp_retries2') });
     expect(report.idleDeadPeerMs).toBe((time + intvl * probes) * 1000);
-    expect(report.plan).toBeUndefined();
+    expect(report.plan).toBeNull();
   });
 
   it('says it in plain words', async () => {
@@ -67,17 +67,40 @@ describe('tcp-keepalive doctor', () => {
       [['--within', '1s'], 'tcp-keepalive doctor: --within must be at least 2s (got 1s)\n'],
       [['--within', '30x'], "tcp-keepalive doctor: '30x' is not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)\n"],
       [['--within=-5s'], "tcp-keepalive doctor: '-5s' is not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)\n"],
-      [['--within', '-5s'], "tcp-keepalive doctor: Option '--within' argument is ambiguous (see --help)\n"],
+      [['--within', '-5s'], "tcp-keepalive doctor: '-5s' is not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)\n"],
+      [['--within', '30'], 'tcp-keepalive doctor: --within must be at least 2s (got 30: a plain number is milliseconds; 30 seconds is 30s)\n'],
+      [['--within', '30s', '--idle-below', '240'], 'tcp-keepalive doctor: --idle-below must be more than 1s (got 240: a plain number is milliseconds; 240 seconds is 240s)\n'],
+      [['--within', '30s', '--within', '40s'], 'tcp-keepalive doctor: --within is given more than once; give it once (see --help)\n'],
+      [['--json', '--within', '30s', '--json'], 'tcp-keepalive doctor: --json is given more than once; give it once (see --help)\n'],
+      [['--within', '--json'], 'tcp-keepalive doctor: --within needs a duration: 30s, 5m, 1h, 1500ms or whole milliseconds (see --help)\n'],
       [['--idle-below', '4m'], 'tcp-keepalive doctor: --idle-below needs --within\n'],
       [['--within', '30s', '--idle-below', '1s'], 'tcp-keepalive doctor: --idle-below must be more than 1s (got 1s)\n'],
       [['--bogus'], "tcp-keepalive doctor: Unknown option '--bogus' (see --help)\n"],
-      [['--within'], "tcp-keepalive doctor: Option '--within <value>' argument missing (see --help)\n"],
+      [['--within'], 'tcp-keepalive doctor: --within needs a duration: 30s, 5m, 1h, 1500ms or whole milliseconds (see --help)\n'],
       [['extra'], "tcp-keepalive doctor: Unexpected argument 'extra'. This command does not take positional arguments (see --help)\n"],
     ];
     for (const [args, message] of cases) {
       const { code, stdout, stderr } = await doctor(...args);
       expect({ args, code, stdout, stderr }).toEqual({ args, code: 2, stdout: '', stderr: message });
     }
+  });
+
+  it("--json has the README's keys, with and without --within", async () => {
+    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const example = /`doctor --within 30s --idle-below 240s --json` here:\n\n```json\n([\s\S]*?)\n```/.exec(readme);
+    expect(example, 'the README shows doctor --json').not.toBeNull();
+    const documented = JSON.parse(example![1]!);
+    // The keys, all the way down: the values are this host's.
+    const shape = (value: unknown): unknown =>
+      typeof value === 'object' && value !== null
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]))
+        : typeof value;
+    const withPlan = JSON.parse((await doctor('--within', '30s', '--idle-below', '240s', '--json')).stdout);
+    expect(shape(withPlan)).toEqual(shape(documented));
+    expect(withPlan.plan).toEqual(documented.plan); // the plan is arithmetic, the same on every host
+    const without = JSON.parse((await doctor('--json')).stdout);
+    expect(shape(without)).toEqual({ ...(shape(documented) as object), plan: 'object' });
+    expect(without.plan).toBeNull();
   });
 
   it('--help explains every option', async () => {
@@ -99,5 +122,39 @@ describe('tcp-keepalive doctor', () => {
     expect(report.system).toEqual({ idle: 123_000, interval: 11_000, count: 4, retries2: 8 });
     expect(report.idleDeadPeerMs).toBe(167_000);
     expect(report.unacknowledgedDataMs).toBe(102_200);
+  });
+});
+
+describe('the tcp-keepalive command', () => {
+  it('--version and -v print the package version', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      expect(await run([cli, flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
+  it('-h, --help and help print the usage and exit 0; no command prints it and exits 2', async () => {
+    for (const flag of ['-h', '--help', 'help']) {
+      const { code, stdout } = await run([cli, flag]);
+      expect({ flag, code }).toEqual({ flag, code: 0 });
+      expect(stdout).toMatch(/^Usage: tcp-keepalive <command>[\s\S]*-v, --version/);
+    }
+    const bare = await run([cli]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toMatch(/^Usage: tcp-keepalive <command>/);
+  });
+
+  it('demo --help and -h explain the demo (no demo is run); anything else is a one-line error', async () => {
+    for (const flag of ['--help', '-h']) {
+      const { code, stdout, stderr } = await run([cli, 'demo', flag]);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(stdout).toMatch(/^Usage: tcp-keepalive demo\n/);
+      expect(stdout).toMatch(/Exit status: 0 when/);
+    }
+    expect(await run([cli, 'demo', '--fast'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "tcp-keepalive demo: unexpected argument '--fast' (see tcp-keepalive demo --help)\n",
+    });
   });
 });
