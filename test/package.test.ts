@@ -219,3 +219,48 @@ describe('an app bundled with esbuild --bundle --platform=node, over the install
     expect(state(run(process.execPath, [app, '5000'], consumer))).toEqual(expected);
   });
 });
+
+describe("the README's code examples, against the installed package", () => {
+  // Every ```ts and ```js block that imports tcp-keepalive is a complete
+  // example; the others are signatures. Each is type-checked as a user's
+  // ES module under nodenext (Node's own rules) and under node10 (older
+  // projects, which ignore `exports`).
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const examples = [...readme.matchAll(/^```(ts|js)\n([\s\S]*?)^```$/gm)]
+    .map((m) => ({ lang: m[1]!, code: m[2]!, line: readme.slice(0, m.index).split('\n').length }))
+    .filter((e) => /from 'tcp-keepalive(\/\w+)?'/.test(e.code));
+
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  let dir: string;
+  beforeAll(() => {
+    // The clients' types come from the repository's node_modules, the
+    // package itself from the installed tarball.
+    dir = path.join(work, 'readme');
+    mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+    for (const entry of readdirSync(path.join(root, 'node_modules'))) {
+      if (entry !== 'tcp-keepalive' && !entry.startsWith('.')) symlinkSync(path.join(root, 'node_modules', entry), path.join(dir, 'node_modules', entry));
+    }
+    symlinkSync(path.join(consumer, 'node_modules', 'tcp-keepalive'), path.join(dir, 'node_modules', 'tcp-keepalive'));
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'readme', private: true, type: 'module' }));
+    examples.forEach((e, i) => writeFileSync(path.join(dir, `example-${i}-line-${e.line}.${e.lang === 'ts' ? 'mts' : 'mjs'}`), e.code));
+  });
+
+  it('finds the examples', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+  });
+
+  const common = ['--noEmit', '--strict', '--allowJs', '--checkJs', '--target', 'es2022', '--types', 'node', '--skipLibCheck'];
+  it.each([
+    ['nodenext', ['--module', 'nodenext', '--moduleResolution', 'nodenext']],
+    ['node10', ['--module', 'es2022', '--moduleResolution', 'node10', '--esModuleInterop']],
+  ])('type-check under %s', (_name, flags) => {
+    const files = readdirSync(dir).filter((f) => f.startsWith('example-'));
+    let out = '';
+    try {
+      run(process.execPath, [tsc, ...common, ...flags, ...files], dir);
+    } catch (error) {
+      out = (error as { stdout: string }).stdout;
+    }
+    expect(out).toBe('');
+  });
+});
