@@ -11,6 +11,7 @@ import {
   socketNotConnected,
   unsupported,
 } from './errors';
+import { useInstead } from './clients/targets';
 import { extraArgument, toNativeConfig, type KeepAliveOptions, type KeepAliveState, type NativeConfig } from './options';
 
 /** Anything setKeepAlive and getKeepAlive accept: tls.TLSSocket is a net.Socket, tls/http(s) servers are net.Servers. */
@@ -59,7 +60,10 @@ const isSocket = (target: unknown): target is net.Socket => socketPrototype.isPr
 const isServer = (target: unknown): target is net.Server => serverPrototype.isPrototypeOf(target as object);
 
 function notATarget(target: unknown): Error {
-  return invalidArgType('target', 'an instance of net.Socket, tls.TLSSocket or net.Server', target);
+  // A client (setKeepAlive(redis)) is a common first try: name its helper.
+  const hint = useInstead(target);
+  const expected = 'an instance of net.Socket, tls.TLSSocket or net.Server';
+  return invalidArgType('target', hint === undefined ? expected : `${expected} (${hint})`, target);
 }
 
 function fdOf(handle: Handle): number {

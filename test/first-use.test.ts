@@ -102,6 +102,23 @@ describe('client helpers check their target at once', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('setKeepAlive and getKeepAlive given a client name its helper', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [redis, /\(for an ioredis client, use setRedisKeepAlive from 'tcp-keepalive\/ioredis'\)\. Received an instance of \w+$/],
+      [pool, /\(for a pg Pool or Client, use setPgKeepAlive from 'tcp-keepalive\/pg'\)\. Received an instance of BoundPool$/],
+      [httpAgent, /\(for an http or https Agent, use setAgentKeepAlive from 'tcp-keepalive\/http'\)\. Received an instance of Agent$/],
+      [undiciAgent, /\(for undici, use keepAliveConnector from 'tcp-keepalive\/undici' when creating it: .*\)\. Received an instance of Agent$/],
+    ];
+    for (const [target, message] of cases) {
+      for (const call of [() => setKeepAlive(target as never), () => getKeepAlive(target as never)]) {
+        const error = thrownBy(call);
+        expect(error).toMatchObject(TYPE);
+        expect(error.message).toMatch(/^The "target" argument must be an instance of net\.Socket, tls\.TLSSocket or net\.Server \(for /);
+        expect(error.message).toMatch(message);
+      }
+    }
+  });
+
   it('attaches nothing to a refused target', () => {
     const listeners = redis.eventNames().map((name) => [name, redis.listenerCount(name)]);
     thrownBy(() => js(setPgKeepAlive)(redis));

@@ -32,8 +32,8 @@ const isUndiciDispatcher = (value: unknown): boolean =>
 
 const isSocketOrServer = (value: unknown): boolean => value instanceof net.Socket || value instanceof net.Server;
 
-// The entry point for a value some other helper was given, or undefined.
-function useInstead(value: unknown): string | undefined {
+/** Which entry point takes `value` (for an error message), or undefined. */
+export function useInstead(value: unknown): string | undefined {
   if (isSocketOrServer(value)) return "for a socket or server, use setKeepAlive from 'tcp-keepalive'";
   if (isUndiciDispatcher(value)) {
     return "for undici, use keepAliveConnector from 'tcp-keepalive/undici' when creating it: new Agent({ connect: keepAliveConnector(options) })";
