@@ -1,5 +1,6 @@
 // The one place the native addon is loaded. Everything else imports the typed
 // `binding` from here, so no untyped value leaks out of the addon.
+import { existsSync } from 'node:fs';
 import path = require('node:path');
 import { markAsUntransferable } from 'node:worker_threads';
 import type { NativeConfig } from './options';
@@ -69,19 +70,20 @@ function loadAddon(): unknown {
     return load(dir); // found: a failure to load it is its own error
   }
   const platform = `${process.platform}-${process.arch}`;
-  const error = new Error(
-    `tcp-keepalive: no native addon for ${platform} (Node ${process.versions.node}) was found in ` +
-      `${path.join(root, 'build', 'Release')}, ${path.join(root, 'prebuilds', platform)} ` +
-      `or ${path.join(here, 'prebuilds', platform)}.\n` +
-      'In a bundled app (esbuild, webpack, @vercel/ncc, a serverless packager), do one of:\n' +
+  const missing = `tcp-keepalive: no native addon for ${platform} (Node ${process.versions.node})`;
+  // The package ships binding.gyp beside build/ and prebuilds/; a bundle's parent folder has none.
+  const installed = existsSync(path.join(root, 'binding.gyp'));
+  const message = installed
+    ? `${missing} in ${path.join(root, 'build', 'Release')} or ${path.join(root, 'prebuilds', platform)}.\n` +
+      'Where no prebuild fits, npm install builds it from source, which needs python3, make and a C++ compiler; ' +
+      'install those, then run npm rebuild tcp-keepalive (it shows the compiler output). ' +
+      'An install with --ignore-scripts skips that build.'
+    : `${missing} beside this bundle, in ${path.join(here, 'prebuilds', platform)}.\n` +
+      'A bundler (esbuild, webpack, @vercel/ncc, a serverless packager) does not copy the addon. Do one of:\n' +
       '  - leave tcp-keepalive out of the bundle and deploy node_modules/tcp-keepalive with it ' +
       '(esbuild: --external:tcp-keepalive; webpack: externals);\n' +
-      `  - copy node_modules/tcp-keepalive/prebuilds/ to ${path.join(here, 'prebuilds')}/ (beside the bundle).\n` +
-      'Installed with npm, reinstall it: where no prebuild fits, npm install builds the addon, which needs ' +
-      'python3, make and a C++ compiler (npm rebuild tcp-keepalive shows the compiler output).',
-    { cause: notFound },
-  );
-  throw Object.assign(error, { code: ADDON_NOT_FOUND });
+      `  - copy node_modules/tcp-keepalive/prebuilds/ to ${path.join(here, 'prebuilds')}/ (beside the bundle).`;
+  throw Object.assign(new Error(message, { cause: notFound }), { code: ADDON_NOT_FOUND });
 }
 
 export const binding = loadAddon() as Binding;

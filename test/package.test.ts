@@ -213,6 +213,23 @@ describe('an app bundled with esbuild --bundle --platform=node, over the install
     expect(state(run(process.execPath, [app, '5000'], consumer))).toEqual(expected);
   });
 
+  it('installed without an addon for this platform (no prebuild, no build): says how to build one', () => {
+    const project = path.join(work, 'no-addon');
+    const copy = path.join(project, 'node_modules', 'tcp-keepalive');
+    cpSync(path.join(consumer, 'node_modules'), path.join(project, 'node_modules'), { recursive: true });
+    rmSync(path.join(copy, 'prebuilds'), { recursive: true });
+    let stderr = '';
+    try {
+      run(process.execPath, ['-e', "require('tcp-keepalive')"], project);
+    } catch (error) {
+      stderr = (error as { stderr: string }).stderr;
+    }
+    expect(stderr).toContain("code: 'ERR_KEEPALIVE_ADDON_NOT_FOUND'");
+    expect(stderr).toContain(`in ${path.join(copy, 'build', 'Release')} or ${path.join(copy, 'prebuilds', `${process.platform}-${process.arch}`)}.`);
+    expect(stderr).toContain('npm rebuild tcp-keepalive');
+    expect(stderr).not.toContain('bundle');
+  });
+
   it.each(formats)('%s: with --external:tcp-keepalive, loads it from node_modules', (name, entry, flags, file) => {
     const app = bundle(entry, [...flags, '--external:tcp-keepalive'], path.join('external', name, file));
     expect(readFileSync(app, 'utf8')).not.toContain('ERR_KEEPALIVE_ADDON_NOT_FOUND');
