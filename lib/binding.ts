@@ -77,7 +77,8 @@ function loadAddon(): unknown {
     ? `${missing} in ${path.join(root, 'build', 'Release')} or ${path.join(root, 'prebuilds', platform)}.\n` +
       'Where no prebuild fits, npm install builds it from source, which needs python3, make and a C++ compiler; ' +
       'install those, then run npm rebuild tcp-keepalive (it shows the compiler output). ' +
-      'An install with --ignore-scripts skips that build.'
+      'An install with --ignore-scripts skips that build, and npm 12 skips it until it is approved: ' +
+      'npm install-scripts approve tcp-keepalive.'
     : `${missing} beside this bundle, in ${path.join(here, 'prebuilds', platform)}.\n` +
       'A bundler (esbuild, webpack, @vercel/ncc, a serverless packager) does not copy the addon. Do one of:\n' +
       '  - leave tcp-keepalive out of the bundle and deploy node_modules/tcp-keepalive with it ' +

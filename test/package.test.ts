@@ -227,6 +227,7 @@ describe('an app bundled with esbuild --bundle --platform=node, over the install
     expect(stderr).toContain("code: 'ERR_KEEPALIVE_ADDON_NOT_FOUND'");
     expect(stderr).toContain(`in ${path.join(copy, 'build', 'Release')} or ${path.join(copy, 'prebuilds', `${process.platform}-${process.arch}`)}.`);
     expect(stderr).toContain('npm rebuild tcp-keepalive');
+    expect(stderr).toContain('npm install-scripts approve tcp-keepalive');
     expect(stderr).not.toContain('bundle');
   });
 
