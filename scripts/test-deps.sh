@@ -9,6 +9,8 @@
 #   redis-server redis-server Redis (and redis-cli) for the ioredis tests
 #   initdb       postgresql   PostgreSQL for the pg tests
 #   valgrind     valgrind     npm run test:valgrind
+#   aarch64-linux-gnu-g++ g++-aarch64-linux-gnu  the linux-arm64 prebuild (cross)
+#   qemu-aarch64 qemu-user    runs arm64 Node to test that prebuild
 set -euo pipefail
 
 declare -A provides=(
@@ -21,6 +23,9 @@ declare -A provides=(
   [redis-server]=redis-server
   [redis-cli]=redis-server
   [valgrind]=valgrind
+  [aarch64-linux-gnu-g++]=g++-aarch64-linux-gnu
+  [aarch64-linux-gnu-strip]=binutils-aarch64-linux-gnu
+  [qemu-aarch64]=qemu-user
 )
 
 missing=()

