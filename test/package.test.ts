@@ -90,6 +90,20 @@ describe('the packed tarball', () => {
     }
   });
 
+  it('has a typesVersions entry for every subpath export (node10 ignores exports)', () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { types?: string }>;
+      typesVersions: Record<string, Record<string, string[]>>;
+    };
+    const expected: Record<string, string[]> = {};
+    for (const [key, target] of Object.entries(pkg.exports)) {
+      if (key === '.' || typeof target === 'string' || target.types === undefined) continue;
+      expected[key.slice(2)] = [target.types];
+    }
+    // A new subpath export needs the same types path here, under its name.
+    expect(pkg.typesVersions).toEqual({ '*': expected });
+  });
+
   it('passes publint, suggestions included', async () => {
     // publint ships its types for node16/bundler resolution only; this is the part used.
     const publintModule: string = 'publint';
