@@ -30,17 +30,14 @@ export interface Binding {
   readonly slots: Int32Array<ArrayBuffer>;
   /** Bit `1 << i` is set when OPTION_NAMES[i] can be set and read on this build. */
   readonly supportedOptions: number;
+  /**
+   * This platform's names for the settings, in the native numbering
+   * (src/keepalive.h `Option`): Linux's TCP_KEEPIDLE is macOS's TCP_KEEPALIVE.
+   */
+  readonly optionNames: readonly string[];
+  /** Milliseconds per unit of the kernel's user timeout: 1 on Linux, 1000 (seconds) on macOS. */
+  readonly userTimeoutUnitMs: number;
 }
-
-/** The native option numbering (src/keepalive.h `Option`). */
-export const OPTION_NAMES = [
-  'SO_KEEPALIVE',
-  'TCP_KEEPIDLE',
-  'TCP_KEEPINTVL',
-  'TCP_KEEPCNT',
-  'TCP_USER_TIMEOUT',
-  'SO_PROTOCOL',
-] as const;
 
 // node-gyp-build ships no types: it loads the addon found in a folder's
 // build/Release or prebuilds/<platform>-<arch>, and resolve says which file
@@ -88,6 +85,9 @@ function loadAddon(): unknown {
 }
 
 export const binding = loadAddon() as Binding;
+
+/** The settings' names on this platform, from the addon's own table (the numbering of `NativeFailure.option`). */
+export const OPTION_NAMES: readonly string[] = binding.optionNames;
 
 // The addon reads and writes this memory directly. Detaching it (by
 // transferring it in a postMessage or structuredClone) would pull it from

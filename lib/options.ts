@@ -1,5 +1,6 @@
 // Options: their defaults, and validation that turns user input into the
 // kernel's units before any native call. Nothing here touches a socket.
+import { binding, OPTION_NAMES } from './binding';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
 /** What `setKeepAlive` accepts. Times in milliseconds, counts as integers. */
@@ -109,15 +110,32 @@ export function extraArgument(options: unknown, extra: unknown): TypeError {
   );
 }
 
-// TCP_KEEPIDLE and TCP_KEEPINTVL are whole seconds in the kernel. Rounding
-// would silently change what the user asked for, so a fraction is an error.
-function seconds(value: unknown, name: string, option: string): number {
-  const ms = integer(value, name, 1000, MAX_SECONDS_MS);
-  if (ms % 1000 !== 0) {
-    throw outOfRange(name, `a whole number of seconds (a multiple of 1000): the kernel counts ${option} in seconds`, ms);
+/**
+ * A time in ms that the kernel's `option` counts in units of `unitMs` (1000:
+ * seconds). Rounding would silently change what the user asked for, so a
+ * value the unit cannot express is an error. Returns the ms.
+ */
+export function wholeUnits(value: unknown, name: string, option: string, unitMs: number, min: number, max: number): number {
+  const ms = integer(value, name, min, max);
+  if (ms % unitMs !== 0) {
+    const whole = unitMs === 1000 ? 'a whole number of seconds (a multiple of 1000)' : `a multiple of ${unitMs}`;
+    const unit = unitMs === 1000 ? 'seconds' : `units of ${unitMs} ms`;
+    throw outOfRange(name, `${whole}: the kernel counts ${option} in ${unit}`, ms);
   }
-  return ms / 1000;
+  return ms;
 }
+
+// Idle time and interval are whole seconds on every platform (Linux's
+// TCP_KEEPIDLE and TCP_KEEPINTVL, macOS's TCP_KEEPALIVE and TCP_KEEPINTVL).
+const seconds = (value: unknown, name: string, option: string): number =>
+  wholeUnits(value, name, option, 1000, 1000, MAX_SECONDS_MS) / 1000;
+
+// The user timeout's unit is the platform's, as the addon reports it:
+// milliseconds on Linux (TCP_USER_TIMEOUT), seconds on macOS
+// (TCP_RXT_CONNDROPTIME). The derived value is capped at the largest whole
+// unit that fits the kernel's int of milliseconds.
+const USER_TIMEOUT_UNIT_MS = binding.userTimeoutUnitMs;
+const MAX_DERIVED_USER_TIMEOUT = MAX_USER_TIMEOUT - (MAX_USER_TIMEOUT % USER_TIMEOUT_UNIT_MS);
 
 /**
  * Validates `options` as `setKeepAlive` takes them and returns the kernel
@@ -141,16 +159,16 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
   }
   const { enable, idle, interval, count, userTimeout } = options as Record<string, unknown>;
   if (enable !== undefined && typeof enable !== 'boolean') throw invalidArgType('options.enable', 'of type boolean', enable);
-  const idleSeconds = idle === undefined ? DEFAULT_CONFIG.idleSeconds : seconds(idle, 'options.idle', 'TCP_KEEPIDLE');
+  const idleSeconds = idle === undefined ? DEFAULT_CONFIG.idleSeconds : seconds(idle, 'options.idle', OPTION_NAMES[1]!);
   const intervalSeconds =
-    interval === undefined ? DEFAULT_CONFIG.intervalSeconds : seconds(interval, 'options.interval', 'TCP_KEEPINTVL');
+    interval === undefined ? DEFAULT_CONFIG.intervalSeconds : seconds(interval, 'options.interval', OPTION_NAMES[2]!);
   const probes = count === undefined ? DEFAULT_CONFIG.count : integer(count, 'options.count', 1, MAX_COUNT);
   // The derived timeout matches the idle-peer deadline, so a peer that vanishes
   // with data in flight is dropped no later than an idle one. Its largest
   // possible value (32767 s * 128) exceeds the kernel's int, hence the cap.
   const userTimeoutMs =
     userTimeout === undefined
-      ? Math.min((idleSeconds + intervalSeconds * probes) * 1000, MAX_USER_TIMEOUT)
-      : integer(userTimeout, 'options.userTimeout', 0, MAX_USER_TIMEOUT);
+      ? Math.min((idleSeconds + intervalSeconds * probes) * 1000, MAX_DERIVED_USER_TIMEOUT)
+      : wholeUnits(userTimeout, 'options.userTimeout', OPTION_NAMES[4]!, USER_TIMEOUT_UNIT_MS, 0, MAX_USER_TIMEOUT);
   return { enable: enable !== false, idleSeconds, intervalSeconds, count: probes, userTimeoutMs };
 }

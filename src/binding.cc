@@ -161,6 +161,19 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("read", Function(env, "read", Read, instance));
   exports.Set("supportedOptions",
               Napi::Number::New(env, tcp_keepalive::SupportedOptions()));
+  // This platform's names for the settings (indexed by Option, as the
+  // failures' `option` is) and the unit of its user timeout: lib/ words
+  // its errors and validates with them, and keeps no table of its own.
+  Napi::Array names = Napi::Array::New(env, tcp_keepalive::kOptionCount);
+  for (uint32_t i = 0; i < tcp_keepalive::kOptionCount; i++) {
+    names.Set(i, Napi::String::New(env, tcp_keepalive::OptionName(
+                                            static_cast<tcp_keepalive::Option>(i))));
+  }
+  names.Freeze();
+  exports.Set("optionNames", names);
+  exports.Set("userTimeoutUnitMs",
+              Napi::Number::New(env, tcp_keepalive::UnitMs(
+                                         tcp_keepalive::kTcpUserTimeout)));
   return exports;
 }
 

@@ -6,19 +6,26 @@
 
 namespace tcp_keepalive {
 
-// The socket options this library touches. The numbering is part of the
-// binding's contract with lib/binding.ts (it indexes kOptionNames there).
+// The settings this library touches, named after Linux's options; each
+// platform file maps them to its own in one table (name, level, unit). The
+// numbering is part of the binding's contract with lib/binding.ts (it
+// indexes the binding's optionNames).
 enum Option {
   kSoKeepalive = 0,
   kTcpKeepidle = 1,
   kTcpKeepintvl = 2,
   kTcpKeepcnt = 3,
   kTcpUserTimeout = 4,
-  kSoProtocol = 5,
+  // The kernel-backed "is this TCP?" check (Linux: SO_PROTOCOL; macOS has
+  // none and asks SO_TYPE and the address family).
+  kProtocolCheck = 5,
+  kOptionCount = 6,
 };
 
-// Units are the kernel's: seconds for idle and interval, milliseconds for
-// user_timeout. The caller has validated the ranges.
+// Seconds for idle and interval, milliseconds for user_timeout on every
+// platform; a platform file converts to its kernel's unit (UnitMs) and
+// refuses a value that unit cannot express. The caller has validated the
+// ranges.
 struct Config {
   int enable;
   int idle_s;
@@ -38,6 +45,14 @@ struct Failure {
 
 // Bit (1 << Option) is set for every option this build can set and read.
 unsigned SupportedOptions();
+
+// The option's name in this platform's headers, for errors.
+const char* OptionName(Option option);
+
+// Milliseconds per unit of the kernel's value (1000 for seconds; 0 for what
+// is not a time). lib/ validates the user timeout against it, so a value
+// the kernel cannot express is refused before any syscall.
+int UnitMs(Option option);
 
 // Applies TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT and then
 // SO_KEEPALIVE=1: TCP-level options go first so that a non-TCP socket fails

@@ -8,18 +8,21 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "sockopt_posix.h"
+
 namespace tcp_keepalive {
 namespace {
 
-struct OptionAddress {
-  int level;
-  int name;
-};
-
-const OptionAddress kAddress[] = {
-    {SOL_SOCKET, SO_KEEPALIVE},     {IPPROTO_TCP, TCP_KEEPIDLE},
-    {IPPROTO_TCP, TCP_KEEPINTVL},   {IPPROTO_TCP, TCP_KEEPCNT},
-    {IPPROTO_TCP, TCP_USER_TIMEOUT}, {SOL_SOCKET, SO_PROTOCOL},
+// Ranges (Linux 6.18, net/ipv4/tcp.c): idle and interval 1..32767 s, count
+// 1..127, the user timeout an int >= 0 (0: the kernel's own behaviour).
+const OptionSpec kOptions[kOptionCount] = {
+    // level       name              label               unit_ms
+    {SOL_SOCKET,  SO_KEEPALIVE,     "SO_KEEPALIVE",     0},     // boolean
+    {IPPROTO_TCP, TCP_KEEPIDLE,     "TCP_KEEPIDLE",     1000},  // seconds
+    {IPPROTO_TCP, TCP_KEEPINTVL,    "TCP_KEEPINTVL",    1000},  // seconds
+    {IPPROTO_TCP, TCP_KEEPCNT,      "TCP_KEEPCNT",      0},     // probes
+    {IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", 1},     // milliseconds
+    {SOL_SOCKET,  SO_PROTOCOL,      "SO_PROTOCOL",      0},     // IPPROTO_*
 };
 
 // Multipath TCP is TCP for this purpose: it takes the keepalive options
@@ -44,15 +47,6 @@ bool ConfirmedNotTcp(int fd, int err) {
   return !IsTcp(protocol);
 }
 
-int Fail(Option option, bool is_get, Failure* failure) {
-  int err = -errno;  // before anything else can overwrite errno
-  failure->err = err;
-  failure->option = option;
-  failure->is_get = is_get;
-  failure->not_tcp = false;
-  return err;
-}
-
 // Only a failure of the first option means "not a TCP socket, nothing
 // changed". A socket that accepts some options and refuses a later one
 // (MPTCP refuses TCP_USER_TIMEOUT) was changed: that is reported as the
@@ -60,21 +54,6 @@ int Fail(Option option, bool is_get, Failure* failure) {
 int FailFirst(int fd, int err, Failure* failure) {
   failure->not_tcp = ConfirmedNotTcp(fd, err);
   return err;
-}
-
-int Set(int fd, Option option, int value, Failure* failure) {
-  const OptionAddress& a = kAddress[option];
-  if (setsockopt(fd, a.level, a.name, &value, sizeof(value)) != 0)
-    return Fail(option, false, failure);
-  return 0;
-}
-
-int Get(int fd, Option option, int* value, Failure* failure) {
-  const OptionAddress& a = kAddress[option];
-  socklen_t len = sizeof(*value);
-  if (getsockopt(fd, a.level, a.name, value, &len) != 0)
-    return Fail(option, true, failure);
-  return 0;
 }
 
 }  // namespace
@@ -100,15 +79,13 @@ int Disable(int fd, Failure* failure) {
   // SO_KEEPALIVE alone succeeds on any socket, so check the protocol first:
   // a non-TCP socket must be reported and left as it is.
   int protocol = 0;
-  int err = Get(fd, kSoProtocol, &protocol, failure);
+  int err = Get(fd, kProtocolCheck, &protocol, failure);
   if (err) {
     failure->not_tcp = err == -ENOTSOCK;
     return err;
   }
   if (!IsTcp(protocol)) {
-    failure->err = -EOPNOTSUPP;
-    failure->option = kSoProtocol;
-    failure->is_get = true;
+    Refuse(kProtocolCheck, true, -EOPNOTSUPP, failure);
     failure->not_tcp = true;
     return -EOPNOTSUPP;
   }

@@ -1,8 +1,8 @@
 // Platforms this library does not implement yet. Nothing can be set, and
 // SupportedOptions() says so, so lib/ throws ERR_KEEPALIVE_UNSUPPORTED before
 // it would call in here; the errors below only guard a direct binding call.
-// A port (macOS: TCP_KEEPALIVE is the idle time, in seconds; FreeBSD: no
-// TCP_USER_TIMEOUT) gets its own file, selected in binding.gyp.
+// A port (FreeBSD: no TCP_USER_TIMEOUT) gets its own file, selected in
+// binding.gyp, as macOS has keepalive_darwin.cc.
 #include "keepalive.h"
 
 #include <errno.h>
@@ -21,6 +21,20 @@ int Unsupported(Option option, bool is_get, Failure* failure) {
 }  // namespace
 
 unsigned SupportedOptions() { return 0; }
+
+// Errors name the settings as the rest of the library does.
+const char* OptionName(Option option) {
+  static const char* const kNames[kOptionCount] = {
+      "SO_KEEPALIVE", "TCP_KEEPIDLE",     "TCP_KEEPINTVL",
+      "TCP_KEEPCNT",  "TCP_USER_TIMEOUT", "SO_PROTOCOL"};
+  return kNames[option];
+}
+
+int UnitMs(Option option) {
+  return option == kTcpKeepidle || option == kTcpKeepintvl ? 1000
+         : option == kTcpUserTimeout                       ? 1
+                                                           : 0;
+}
 
 int Enable(int, const Config&, Failure* failure) {
   return Unsupported(kTcpKeepidle, false, failure);

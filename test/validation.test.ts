@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Duplex } from 'node:stream';
 import { getKeepAlive, setKeepAlive } from '../lib';
+import { binding } from '../lib/binding';
+import { MAX_USER_TIMEOUT, toNativeConfig, wholeUnits } from '../lib/options';
 import { connectedPair, type Pair } from './helpers';
 
 let pair: Pair;
@@ -122,5 +124,34 @@ describe('targets that are not sockets or servers', () => {
 
   it('the target is checked before the options', () => {
     expect(() => setKeepAlive({} as never, { count: 0 })).toThrow(expect.objectContaining({ code: TYPE }));
+  });
+});
+
+// The user timeout's unit is the platform's, reported by the addon: Linux's
+// TCP_USER_TIMEOUT counts milliseconds, macOS's TCP_RXT_CONNDROPTIME whole
+// seconds. The same check serves both; macOS's unit is exercised here with
+// the value its addon reports (src/keepalive_darwin.cc), since no macOS
+// kernel can run here.
+describe('the user timeout in the platform unit', () => {
+  it('on this Linux build: milliseconds, under the kernel names the addon reports', () => {
+    expect(binding.userTimeoutUnitMs).toBe(1);
+    expect(binding.optionNames).toEqual(['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_PROTOCOL']);
+    expect(toNativeConfig({ userTimeout: 1_500 }).userTimeoutMs).toBe(1_500);
+    expect(toNativeConfig({ idle: 2_147_000, interval: 32_767_000, count: 127 }).userTimeoutMs).toBe(MAX_USER_TIMEOUT);
+  });
+
+  it('in seconds: whole seconds pass, anything else is ERR_OUT_OF_RANGE naming the option and the unit', () => {
+    const check = (ms: unknown) => wholeUnits(ms, 'options.userTimeout', 'TCP_RXT_CONNDROPTIME', 1000, 0, MAX_USER_TIMEOUT);
+    expect([0, 1_000, 120_000, 2_147_483_000].map(check)).toEqual([0, 1_000, 120_000, 2_147_483_000]);
+    for (const ms of [1, 1_500, 999, MAX_USER_TIMEOUT]) {
+      expect(() => check(ms)).toThrow(
+        expect.objectContaining({
+          code: RANGE,
+          message: `The value of "options.userTimeout" is out of range. It must be a whole number of seconds (a multiple of 1000): the kernel counts TCP_RXT_CONNDROPTIME in seconds. Received ${ms}`,
+        }),
+      );
+    }
+    expect(() => check(-1000)).toThrow(expect.objectContaining({ code: RANGE }));
+    expect(() => check('1000')).toThrow(expect.objectContaining({ code: TYPE }));
   });
 });

@@ -1,0 +1,68 @@
+// What the POSIX platform files (keepalive_linux.cc, keepalive_darwin.cc)
+// share: an option table of the same shape, and the int-valued setsockopt /
+// getsockopt calls that fill in a Failure. Each platform file includes this
+// once and defines its own table, kOptions, next to its syscalls.
+#ifndef TCP_KEEPALIVE_SOCKOPT_POSIX_H_
+#define TCP_KEEPALIVE_SOCKOPT_POSIX_H_
+
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "keepalive.h"
+
+namespace tcp_keepalive {
+namespace {
+
+// One row per Option, in Option order.
+struct OptionSpec {
+  int level;
+  int name;
+  const char* label;  // the name in this platform's headers, for errors
+  int unit_ms;        // milliseconds per unit of the kernel's value; 0: not a time
+};
+
+extern const OptionSpec kOptions[kOptionCount];
+
+inline int Fail(Option option, bool is_get, Failure* failure) {
+  int err = -errno;  // before anything else can overwrite errno
+  failure->err = err;
+  failure->option = option;
+  failure->is_get = is_get;
+  failure->not_tcp = false;
+  return err;
+}
+
+// A failure that no syscall reported: a value this build refuses to pass
+// on, or a kernel value it cannot represent.
+inline int Refuse(Option option, bool is_get, int err, Failure* failure) {
+  failure->err = err;
+  failure->option = option;
+  failure->is_get = is_get;
+  failure->not_tcp = false;
+  return err;
+}
+
+inline int Set(int fd, Option option, int value, Failure* failure) {
+  const OptionSpec& o = kOptions[option];
+  if (setsockopt(fd, o.level, o.name, &value, sizeof(value)) != 0)
+    return Fail(option, false, failure);
+  return 0;
+}
+
+inline int Get(int fd, Option option, int* value, Failure* failure) {
+  const OptionSpec& o = kOptions[option];
+  socklen_t len = sizeof(*value);
+  if (getsockopt(fd, o.level, o.name, value, &len) != 0)
+    return Fail(option, true, failure);
+  return 0;
+}
+
+}  // namespace
+
+const char* OptionName(Option option) { return kOptions[option].label; }
+
+int UnitMs(Option option) { return kOptions[option].unit_ms; }
+
+}  // namespace tcp_keepalive
+
+#endif  // TCP_KEEPALIVE_SOCKOPT_POSIX_H_
