@@ -8,6 +8,9 @@
 #   strace       strace       syscall counts
 #   redis-server redis-server Redis (and redis-cli) for the ioredis tests
 #   initdb       postgresql   PostgreSQL for the pg tests
+#   mariadbd     mariadb-server  MariaDB (the MySQL protocol) for the mysql2 tests
+#   rabbitmq-server rabbitmq-server  RabbitMQ (and its epmd) for the amqplib tests
+#   nats-server  nats-server  NATS for the nats tests
 #   valgrind     valgrind     npm run test:valgrind
 #   aarch64-linux-gnu-g++ g++-aarch64-linux-gnu  the linux-arm64 prebuild (cross)
 #   qemu-aarch64 qemu-user    runs arm64 Node to test that prebuild
@@ -26,6 +29,10 @@ declare -A provides=(
   [aarch64-linux-gnu-g++]=g++-aarch64-linux-gnu
   [aarch64-linux-gnu-strip]=binutils-aarch64-linux-gnu
   [qemu-aarch64]=qemu-user
+  [mariadbd]=mariadb-server
+  [rabbitmq-server]=rabbitmq-server
+  [epmd]=rabbitmq-server
+  [nats-server]=nats-server
 )
 
 missing=()

@@ -3,7 +3,7 @@
 // postgresql (scripts/test-deps.sh installs them).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
 import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
@@ -155,4 +155,120 @@ export async function startPostgres(tls?: { cert: string; key: string }): Promis
   const log = capture(child);
   await waitForPort(port, child, log);
   return { port, unixSocket: dir, pid: child.pid!, stop: stopper(child, () => rmSync(dir, { recursive: true, force: true })) };
+}
+
+export const haveMariaDB = () =>
+  have('mariadbd', () => execFileSync('mariadbd', ['--version'], { env: serverEnv() }).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y mariadb-server)');
+
+/**
+ * A MariaDB server (the MySQL protocol) on 127.0.0.1 over an empty data
+ * directory. --skip-grant-tables makes the system tables unnecessary (so no
+ * mariadb-install-db, which takes seconds) and lets `root` in without a password.
+ */
+export async function startMariaDB(): Promise<Server> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-mariadb-'));
+  mkdirSync(path.join(dir, 'data'));
+  const port = await freePort();
+  const unixSocket = path.join(dir, 'mysqld.sock');
+  const child = spawn(
+    'mariadbd',
+    ['--no-defaults', `--datadir=${path.join(dir, 'data')}`, '--bind-address=127.0.0.1', `--port=${port}`, `--socket=${unixSocket}`,
+      `--pid-file=${path.join(dir, 'mysqld.pid')}`, '--skip-grant-tables', '--skip-log-bin', '--innodb-buffer-pool-size=8M',
+      '--innodb-log-file-size=4M', ...(process.getuid?.() === 0 ? ['--user=root'] : [])],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() },
+  );
+  const log = capture(child);
+  await waitForPort(port, child, log);
+  return { port, unixSocket, pid: child.pid!, stop: stopper(child, () => rmSync(dir, { recursive: true, force: true })) };
+}
+
+export const haveNats = () =>
+  have('nats-server', () => execFileSync('nats-server', ['--version'], { env: serverEnv() }).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y nats-server)');
+
+/** A nats-server on 127.0.0.1; `port` reuses a port (to restart a killed server where its clients reconnect). */
+export async function startNats(port?: number): Promise<Server> {
+  const listenPort = port ?? (await freePort());
+  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(listenPort)], { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
+  const log = capture(child);
+  await waitForPort(listenPort, child, log);
+  return { port: listenPort, unixSocket: '', pid: child.pid!, stop: stopper(child, () => {}) };
+}
+
+const RABBITMQ = '/usr/lib/rabbitmq/bin';
+export const haveRabbitMQ = () =>
+  have('rabbitmq-server', () => existsSync(path.join(RABBITMQ, 'rabbitmq-server')) && execFileSync('epmd', ['-help'], { stdio: 'pipe' }) !== undefined, 'bash scripts/test-deps.sh (or apt-get install -y rabbitmq-server)');
+
+export interface RabbitMQ extends Server {
+  /** Runs rabbitmqctl against this node (about 1 s: it starts an Erlang VM). */
+  ctl(args: string[]): string;
+}
+
+/**
+ * A RabbitMQ node on 127.0.0.1 with every file in a temp dir (its own HOME,
+ * so its own Erlang cookie) and its own epmd on a free loopback port, so no
+ * Erlang port listens beyond loopback. It takes seconds to boot: start one
+ * per test file. The Debian wrapper in /usr/sbin switches to the rabbitmq
+ * user when run as root; the script in /usr/lib/rabbitmq/bin does not.
+ */
+export async function startRabbitMQ(): Promise<RabbitMQ> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-rabbitmq-'));
+  for (const sub of ['home', 'mnesia', 'log']) mkdirSync(path.join(dir, sub));
+  const [epmdPort, port, distPort] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(path.join(dir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`);
+  writeFileSync(path.join(dir, 'enabled_plugins'), '[].\n');
+  const mnesia = path.join(dir, 'mnesia');
+  const env: NodeJS.ProcessEnv = {
+    ...serverEnv(),
+    HOME: path.join(dir, 'home'),
+    ERL_EPMD_PORT: String(epmdPort),
+    ERL_CRASH_DUMP: path.join(dir, 'erl_crash.dump'),
+    RABBITMQ_NODENAME: `rabbit${port}@localhost`,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+    RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: path.join(dir, 'advanced.config'),
+    RABBITMQ_CONF_ENV_FILE: path.join(dir, 'rabbitmq-env.conf'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+    RABBITMQ_MNESIA_BASE: mnesia,
+    RABBITMQ_MNESIA_DIR: path.join(mnesia, 'db'),
+    RABBITMQ_FEATURE_FLAGS_FILE: path.join(mnesia, 'feature_flags'),
+    RABBITMQ_PLUGINS_EXPAND_DIR: path.join(mnesia, 'plugins'),
+    RABBITMQ_QUORUM_DIR: path.join(mnesia, 'quorum'),
+    RABBITMQ_STREAM_DIR: path.join(mnesia, 'stream'),
+    RABBITMQ_LOG_BASE: path.join(dir, 'log'),
+    RABBITMQ_LOGS: '-',
+    RABBITMQ_PID_FILE: path.join(dir, 'rabbitmq.pid'),
+  };
+  const epmd = spawn('epmd', ['-address', '127.0.0.1', '-port', String(epmdPort)], { stdio: 'ignore', env });
+  // Its own process group: the script starts beam.smp (and Erlang's helpers)
+  // as children, and stop() ends the whole group at once.
+  const child = spawn(path.join(RABBITMQ, 'rabbitmq-server'), [], { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: dir, detached: true });
+  const log = capture(child);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      process.kill(-child.pid!, 'SIGKILL');
+      await exited;
+    }
+    if (epmd.exitCode === null && epmd.signalCode === null) {
+      const exited = once(epmd, 'exit');
+      process.kill(epmd.pid!, 'SIGKILL');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port, child, log, 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    port,
+    unixSocket: '',
+    pid: child.pid!,
+    stop,
+    ctl: (args) => execFileSync(path.join(RABBITMQ, 'rabbitmqctl'), ['-q', ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+  };
 }

@@ -1,0 +1,202 @@
+// The process-wide mode: every TCP connection the process opens, and every
+// TCP server it starts, gets one keepalive configuration. Behind
+// `tcp-keepalive/register` (configured by the TCP_KEEPALIVE environment
+// variable) and `register(options)`.
+//
+// Two prototype methods cover everything. net.Socket.prototype.connect is
+// where every outgoing connection starts: net.connect, new net.Socket().connect(),
+// tls.connect, http(s) agents, undici and fetch, and every client built on
+// them. (diagnostics_channel's `net.client.socket` misses tls.connect and
+// Socket#connect on Node 20 and fires before there is an fd.) And
+// net.Server.prototype.listen is where every net, tls, http, https and http2
+// server starts: its listening socket is configured once and the kernel
+// copies the options to every connection it accepts, so accepting costs
+// nothing. Accepted sockets never go through connect.
+import net = require('node:net');
+import { setValidatedKeepAlive } from './keepalive';
+import { invalidArgValue, type KeepAliveError } from './errors';
+import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from './options';
+import { planKeepAlive } from './plan';
+import { parseDuration } from './doctor';
+
+/** Ends a registration; sockets and servers configured under it keep their options. */
+export type Unregister = () => void;
+
+// The configuration a socket or server took when it started to connect or
+// listen: it follows that object through reconnects and re-listens, as
+// Node's own keepalive setting does.
+const kConfig = Symbol('tcp-keepalive.processWide');
+interface Watched {
+  [kConfig]?: Readonly<NativeConfig>;
+  _pipeName?: string;
+}
+
+// Live registrations, newest last; the newest one configures new sockets.
+const registrations: Array<{ config: Readonly<NativeConfig> }> = [];
+let current: Readonly<NativeConfig> | undefined;
+
+const socketProto = net.Socket.prototype as unknown as { connect: (...args: unknown[]) => net.Socket };
+const serverProto = net.Server.prototype as unknown as { listen: (...args: unknown[]) => net.Server };
+let nodeConnect: ((...args: unknown[]) => net.Socket) | undefined;
+let nodeListen: ((...args: unknown[]) => net.Server) | undefined;
+
+// Node decides the same way (`const pipe = !!options.path`) after
+// normalizing its arguments: an options object, the [options, callback]
+// array net.connect hands over, or a leading string that is not a number.
+// Deciding here costs no syscall; a Unix-domain socket is never touched.
+function isPipe(first: unknown): boolean {
+  const options = Array.isArray(first) ? first[0] : first;
+  if (options !== null && typeof options === 'object') return Boolean((options as { path?: unknown }).path);
+  return typeof options === 'string' && !(Number(options) >= 0);
+}
+
+function connect(this: net.Socket & Watched): net.Socket {
+  // `arguments` passed on untouched: no array of our own per connection.
+  // eslint-disable-next-line prefer-rest-params
+  const args = arguments as unknown as unknown[];
+  const config = current;
+  if (config !== undefined && this[kConfig] === undefined && !isPipe(args[0])) {
+    this[kConfig] = config;
+    this.prependListener('connect', onConnect);
+  }
+  return nodeConnect!.apply(this, args);
+}
+
+function listen(this: net.Server & Watched): net.Server {
+  // eslint-disable-next-line prefer-rest-params
+  const args = arguments as unknown as unknown[];
+  const config = current;
+  if (config !== undefined && this[kConfig] === undefined) {
+    this[kConfig] = config;
+    this.prependListener('listening', onListening);
+  }
+  return nodeListen!.apply(this, args);
+}
+
+// Prepended, so the application's own 'connect' listeners see it configured.
+function onConnect(this: net.Socket & Watched): void {
+  try {
+    setValidatedKeepAlive(this, this[kConfig]!);
+  } catch (error) {
+    warnOnce('socket', error as KeepAliveError);
+  }
+}
+
+function onListening(this: net.Server & Watched): void {
+  if (this._pipeName !== undefined) return; // a Unix-domain socket or pipe
+  try {
+    setValidatedKeepAlive(this, this[kConfig]!);
+  } catch (error) {
+    // listen(handle) and listen({ fd }) can be anything; not TCP is skipped.
+    if ((error as KeepAliveError).code === 'ERR_SOCKET_NOT_TCP') return;
+    warnOnce('server', error as KeepAliveError);
+  }
+}
+
+// A socket that cannot be configured is the application's to keep: never
+// destroyed, never an 'error' event. Said once per kind, not per connection.
+const warned = new Set<string>();
+function warnOnce(kind: 'socket' | 'server', error: KeepAliveError): void {
+  const key = `${kind} ${error.code}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  const what = kind === 'socket' ? 'a connection' : "a server's listening socket";
+  process.emitWarning(`tcp-keepalive could not configure ${what} (${error.code}): ${error.message}; ` +
+    'further failures of this kind are not reported', { code: 'TCP_KEEPALIVE_NOT_APPLIED' });
+}
+
+function install(): void {
+  if (nodeConnect !== undefined) return;
+  nodeConnect = socketProto.connect;
+  nodeListen = serverProto.listen;
+  socketProto.connect = connect;
+  serverProto.listen = listen;
+}
+
+function uninstall(): void {
+  // Someone may have wrapped our wrappers since: then ours stay in place,
+  // passing every call straight through while nothing is registered.
+  if (socketProto.connect === connect) {
+    socketProto.connect = nodeConnect!;
+    nodeConnect = undefined;
+  }
+  if (serverProto.listen === listen) {
+    serverProto.listen = nodeListen!;
+    nodeListen = undefined;
+  }
+}
+
+/**
+ * Configures every TCP connection this process opens from now on (net,
+ * tls, http(s) agents, undici and fetch, and the clients built on them), and
+ * every TCP server that starts listening from now on, through its listening
+ * socket. Unix-domain sockets and pipes are skipped. Options as in
+ * setKeepAlive, validated here. Returns a function that ends it; sockets
+ * already configured keep their options. With several registrations the
+ * newest one applies.
+ */
+export function register(options?: KeepAliveOptions | boolean): Unregister {
+  const registration = { config: toNativeConfig(options) };
+  registrations.push(registration);
+  current = registration.config;
+  install();
+  return () => {
+    const i = registrations.indexOf(registration);
+    if (i === -1) return;
+    registrations.splice(i, 1);
+    current = registrations.at(-1)?.config;
+    if (current === undefined) uninstall();
+  };
+}
+
+const OPTION_DURATIONS = ['idle', 'interval', 'userTimeout'] as const;
+const GOAL_DURATIONS = ['within', 'idle-below'] as const;
+const ENV_KEYS = [...OPTION_DURATIONS, 'count', ...GOAL_DURATIONS];
+
+/**
+ * Reads the TCP_KEEPALIVE syntax: `idle=10s,interval=2s,count=3,userTimeout=20s`
+ * (any subset; left-out options as in setKeepAlive), or `within=30s` with
+ * optional `idle-below=4m` (planned with planKeepAlive). Empty means the
+ * defaults; `off` means no registration (undefined). Throws the errors
+ * setKeepAlive throws for the same values.
+ */
+export function optionsFromEnvironment(text: string): KeepAliveOptions | undefined {
+  const value = text.trim();
+  if (value === 'off') return undefined;
+  if (value === '') return {};
+  const pairs = new Map<string, string>();
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    if (eq === -1 || !ENV_KEYS.includes(key)) {
+      throw invalidArgValue('TCP_KEEPALIVE', text, `has '${part.trim()}': expected key=value with a key among ${ENV_KEYS.join(', ')} (or 'off')`);
+    }
+    if (pairs.has(key)) throw invalidArgValue('TCP_KEEPALIVE', text, `sets ${key} twice`);
+    pairs.set(key, part.slice(eq + 1).trim());
+  }
+  const duration = (key: string): number => {
+    try {
+      return parseDuration(pairs.get(key)!);
+    } catch {
+      throw invalidArgValue('TCP_KEEPALIVE', text, `has ${key}='${pairs.get(key)}', not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)`);
+    }
+  };
+  if (pairs.has('within') || pairs.has('idle-below')) {
+    if (!pairs.has('within')) throw invalidArgValue('TCP_KEEPALIVE', text, 'has idle-below without within');
+    const other = [...pairs.keys()].find((key) => !(GOAL_DURATIONS as readonly string[]).includes(key));
+    if (other !== undefined) throw invalidArgValue('TCP_KEEPALIVE', text, `mixes within with ${other}: give a deadline or options, not both`);
+    return planKeepAlive({
+      detectWithin: duration('within'),
+      ...(pairs.has('idle-below') ? { idleBelow: duration('idle-below') } : {}),
+    });
+  }
+  const options: Record<string, number> = {};
+  for (const key of OPTION_DURATIONS) if (pairs.has(key)) options[key] = duration(key);
+  if (pairs.has('count')) {
+    const count = pairs.get('count')!;
+    if (!/^\d+$/.test(count)) throw invalidArgValue('TCP_KEEPALIVE', text, `has count='${count}', not a whole number`);
+    options.count = Number(count);
+  }
+  toNativeConfig(options); // the rules and error codes of setKeepAlive, once, now
+  return options;
+}

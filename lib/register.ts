@@ -1,0 +1,18 @@
+// tcp-keepalive/register: `node --import tcp-keepalive/register app.js` (or
+// --require, or either in NODE_OPTIONS) configures every TCP connection the
+// process opens or accepts, with the options in the TCP_KEEPALIVE environment
+// variable. A bad value stops the process here, before any application code
+// runs, with one line on stderr and exit code 9 (Node's own code for an
+// invalid argument).
+import { optionsFromEnvironment, register } from './process-wide';
+import type { KeepAliveError } from './errors';
+
+const text = process.env.TCP_KEEPALIVE ?? '';
+try {
+  const options = optionsFromEnvironment(text);
+  if (options !== undefined) register(options);
+} catch (error) {
+  const { code, message } = error as KeepAliveError;
+  process.stderr.write(`tcp-keepalive/register: TCP_KEEPALIVE=${JSON.stringify(text)} is invalid: ${message} [${code}]\n`);
+  process.exit(9);
+}
