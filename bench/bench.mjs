@@ -3,14 +3,15 @@
 // socket with tcp-keepalive, Node's built-in setKeepAlive and net-keepalive,
 // against the syscall floor (bench/floor.c, compiled here), in one run.
 //
-//   node --expose-gc bench/bench.mjs [--sockets 1000] [--rounds 30] [--rss-ops 1000000] [--accept 1000] [--json]
+//   node --expose-gc bench/bench.mjs [--sockets 1000] [--rounds 30] [--rss-ops 1000000] [--accept 1000] [--connections 500] [--json]
 //
 // Every round runs each method, the C floor among them (bench/floor.c, in
 // child processes that serve one block at a time), as a block: one untimed
 // warm-up pass over all sockets, then PASSES timed ones; the blocks of a round
 // in shuffled order. Every set pass writes values the previous one did not, and
 // every block is verified by reading the sockets back (untimed), so a method
-// that did nothing would fail instead of looking fast.
+// that did nothing would fail instead of looking fast. Last, the connection
+// rate of a process with and without the process-wide mode (register()).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +40,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '30' },
     'rss-ops': { type: 'string', default: '1000000' },
     accept: { type: 'string', default: '1000' },
+    connections: { type: 'string', default: '500' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -46,6 +48,7 @@ const N = Number(flags.sockets);
 const ROUNDS = Math.max(5, Number(flags.rounds));
 const RSS_OPS = Number(flags['rss-ops']);
 const ACCEPT = Number(flags.accept);
+const CONNECTIONS = Number(flags.connections);
 const PASSES = 3;
 const WARMUP = 5;
 if (typeof globalThis.gc !== 'function') {
@@ -312,11 +315,78 @@ server.listen(0, '127.0.0.1', async () => {
   return result;
 }
 
+// ---- the process-wide mode: connection rate with and without it -------------------
+// A child process opens and closes CONNECTIONS loopback connections per block,
+// one after another (to a server in the same process; closed with a reset;
+// concurrent connects overflowed the listener's accept queue here and
+// stalled on 1 s SYN retransmissions), one block without any
+// registration and one under register() per round, in shuffled order after
+// an untimed warm-up of each. Paired ratio: per round, the rate with over
+// the rate without.
+function connectionRate() {
+  const script = path.join(work, 'connection-rate.mjs');
+  writeFileSync(
+    script,
+    `import net from 'node:net';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+const { register, getKeepAlive } = createRequire(import.meta.url)(${JSON.stringify(root)});
+const [connections, rounds] = process.argv.slice(2).map(Number);
+const server = net.createServer((s) => s.on('error', () => {}).resume());
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
+const { port } = server.address();
+let checked = false;
+async function block(withRegister) {
+  const undo = withRegister ? register({ idle: 30_000, interval: 5000, count: 3 }) : undefined;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < connections; i++) {
+    const c = net.connect(port, '127.0.0.1');
+    await once(c, 'connect');
+    if (!checked && withRegister) {
+      // Verified once: the mode really configured the connection.
+      if (getKeepAlive(c).idle !== 30_000) throw new Error('register() did not configure a connection');
+      checked = true;
+    }
+    // A reset rather than a FIN: no TIME_WAIT left behind, so the ephemeral
+    // ports never run short (which made connect() itself slow down).
+    c.resetAndDestroy();
+    await once(c, 'close');
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  undo?.();
+  return connections / seconds;
+}
+await block(false);
+await block(true);
+const samples = [];
+for (let round = 0; round < rounds; round++) {
+  const order = Math.random() < 0.5 ? [false, true] : [true, false];
+  const rate = {};
+  for (const withRegister of order) rate[withRegister ? 'with' : 'without'] = await block(withRegister);
+  samples.push(rate);
+}
+server.close();
+process.stdout.write(JSON.stringify(samples));
+`,
+  );
+  const samples = JSON.parse(execFileSync(process.execPath, [script, String(CONNECTIONS), String(ROUNDS)], { encoding: 'utf8' }));
+  return {
+    connections: CONNECTIONS,
+    samples,
+    without: median(samples.map((r) => r.without)),
+    with: median(samples.map((r) => r.with)),
+    ratio: median(samples.map((r) => r.with / r.without)),
+  };
+}
+
 // ---- run ------------------------------------------------------------------------
 log(`${N} sockets, ${ROUNDS} rounds x ${PASSES} passes: the Node methods and the C floor (single-threaded, and with a second thread) in shuffled order; then RSS over ${RSS_OPS.toLocaleString('en')} operations each`);
 const { samples, rss } = await timeMethods();
 log(`server path: accepting ${ACCEPT} connections`);
 const server = serverPath();
+log(`process-wide mode: ${ROUNDS} rounds of ${CONNECTIONS} loopback connections opened and closed, with and without register()`);
+const rate = connectionRate();
 
 // ns: the median over every timed pass. Ratios are paired: within each round
 // the median pass of one method over the median pass of the other, then the
@@ -355,6 +425,7 @@ const report = {
   rssMiB: rss,
   rssOps: RSS_OPS,
   server: { accepted: ACCEPT, ...server },
+  connectionRate: rate,
 };
 
 if (flags.json) {
@@ -395,4 +466,12 @@ if (flags.json) {
   };
   line('server', 'setKeepAlive(server) once, before listen:');
   line('per-socket', "setKeepAlive(socket) in 'connection':");
+  printConnectionRate(rate, check);
+}
+
+function printConnectionRate(rate, check) {
+  const perSecond = (v) => `${Math.round(v).toLocaleString('en')}/s`;
+  console.log(`\nProcess-wide mode, ${rate.samples.length} rounds of ${rate.connections} loopback connections opened and closed (paired by round)`);
+  console.log(`  without: ${perSecond(rate.without)}   with register(): ${perSecond(rate.with)}`);
+  check(rate.ratio >= 0.95, `connection rate with the process-wide mode at least 0.95 of the rate without: ${rate.ratio.toFixed(3)}`);
 }

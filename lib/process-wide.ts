@@ -75,6 +75,7 @@ function listen(this: net.Server & Watched): net.Server {
 
 // Prepended, so the application's own 'connect' listeners see it configured.
 function onConnect(this: net.Socket & Watched): void {
+  if (this.destroyed) return; // an earlier listener closed it: nothing to keep alive
   try {
     setValidatedKeepAlive(this, this[kConfig]!);
   } catch (error) {

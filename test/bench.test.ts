@@ -18,7 +18,7 @@ describe.runIf(tools)('npm run bench', () => {
   it('runs end to end on 50 sockets: every method verified and timed, the floor beside them, the server path counted', () => {
     const out = execFileSync(
       process.execPath,
-      ['--expose-gc', 'bench/bench.mjs', '--sockets', '50', '--rounds', '5', '--rss-ops', '500', '--accept', '20', '--json'],
+      ['--expose-gc', 'bench/bench.mjs', '--sockets', '50', '--rounds', '5', '--rss-ops', '500', '--accept', '20', '--connections', '50', '--json'],
       { cwd: root, encoding: 'utf8', timeout: 120_000 },
     );
     const report = JSON.parse(out);
@@ -38,5 +38,9 @@ describe.runIf(tools)('npm run bench', () => {
       server: { configured: 20, keepaliveSetsockopt: 5 },
       'per-socket': { configured: 20, keepaliveSetsockopt: 100 },
     });
+    // The process-wide mode's connection rate: 5 rounds, with and without.
+    expect(report.connectionRate.connections).toBe(50);
+    expect(report.connectionRate.samples).toHaveLength(5);
+    for (const key of ['with', 'without', 'ratio']) expect(report.connectionRate[key], key).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -1,0 +1,205 @@
+// The process-wide mode, in real Node processes started the way an operator
+// would: `node --import tcp-keepalive/register` or `--require` through
+// NODE_OPTIONS, configured by TCP_KEEPALIVE, with no tcp-keepalive call in
+// the application. Every kind of connection is read back from the kernel.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net = require('node:net');
+import { tmpdir } from 'node:os';
+import path = require('node:path');
+import { getKeepAlive, planKeepAlive, register } from '../lib/index';
+import { optionsFromEnvironment } from '../lib/process-wide';
+import { have, haveOpenssl, runs, selfSignedCert, thrownBy } from './helpers';
+
+const root = path.join(__dirname, '..');
+const fixture = path.join(__dirname, 'fixtures', 'register-coverage.mjs');
+const nodeConnect = net.Socket.prototype.connect;
+const expected = { enable: true, idle: 10_000, interval: 2000, count: 3, userTimeout: 16_000 };
+
+function run(env: NodeJS.ProcessEnv, args: string[] = [fixture]) {
+  return spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+}
+
+describe.runIf(haveOpenssl())('every connection of a process (real Node processes)', () => {
+  let dir: string;
+  let tlsEnv: NodeJS.ProcessEnv;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-register-'));
+    const { key, cert } = selfSignedCert();
+    writeFileSync(path.join(dir, 'key.pem'), key);
+    writeFileSync(path.join(dir, 'cert.pem'), cert);
+    tlsEnv = { TLS_KEY: path.join(dir, 'key.pem'), TLS_CERT: path.join(dir, 'cert.pem') };
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [how, env] of [
+    ['--import (ESM) on the command line', { NODE_OPTIONS: '' }],
+    ['--require (CJS) through NODE_OPTIONS', { NODE_OPTIONS: '--require tcp-keepalive/register' }],
+  ] as const) {
+    it(`${how}: every client and server socket holds TCP_KEEPALIVE, no warning`, () => {
+      const args = env.NODE_OPTIONS === '' ? ['--import', 'tcp-keepalive/register', fixture] : [fixture];
+      const out = run({ ...tlsEnv, ...env, TCP_KEEPALIVE: 'idle=10s,interval=2s,count=3' }, args);
+      expect(out.stderr).toBe('');
+      const { result, warnings } = JSON.parse(out.stdout) as { result: Record<string, unknown>; warnings: string[] };
+      expect(Object.keys(result)).toHaveLength(14);
+      for (const [kind, state] of Object.entries(result)) {
+        // Pooled https sockets need the sticky configuration (the agent's
+        // own setKeepAlive after ours): asserted once that lands.
+        if (kind.startsWith('https.Agent')) continue;
+        expect({ kind, state }).toEqual({ kind, state: expected });
+      }
+      expect(warnings).toEqual([]);
+    });
+  }
+
+  it('TCP_KEEPALIVE=off registers nothing', () => {
+    const out = run({ ...tlsEnv, TCP_KEEPALIVE: 'off' }, ['--import', 'tcp-keepalive/register', fixture]);
+    const { result } = JSON.parse(out.stdout) as { result: Record<string, { enable: boolean }> };
+    expect(result['net.connect']!.enable).toBe(false);
+    expect(result['net server (accepted)']!.enable).toBe(false);
+  });
+
+  it('a bad TCP_KEEPALIVE stops the process before any application code, with one line and exit code 9', () => {
+    const app = path.join(dir, 'app.js');
+    writeFileSync(app, "console.log('application code ran')\n");
+    for (const [value, code] of [
+      ['idle=1500ms', 'ERR_OUT_OF_RANGE'],
+      ['within=1s', 'ERR_OUT_OF_RANGE'],
+      ['idle=10s,colour=blue', 'ERR_INVALID_ARG_VALUE'],
+    ] as const) {
+      for (const flag of ['--import', '--require']) {
+        const out = run({ TCP_KEEPALIVE: value }, [flag, 'tcp-keepalive/register', app]);
+        expect({ value, flag, status: out.status, stdout: out.stdout }).toEqual({ value, flag, status: 9, stdout: '' });
+        expect(out.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(out.stderr).toContain(`TCP_KEEPALIVE=${JSON.stringify(value)}`);
+        expect(out.stderr).toContain(`[${code}]`);
+      }
+    }
+  });
+});
+
+describe('TCP_KEEPALIVE syntax (optionsFromEnvironment)', () => {
+  it('reads any subset of the options, in the doctor\'s durations', () => {
+    expect(optionsFromEnvironment('idle=10s,interval=2s,count=3')).toEqual({ idle: 10_000, interval: 2000, count: 3 });
+    expect(optionsFromEnvironment(' userTimeout=20s , idle=1m ')).toEqual({ idle: 60_000, userTimeout: 20_000 });
+    expect(optionsFromEnvironment('interval=3000')).toEqual({ interval: 3000 });
+    expect(optionsFromEnvironment('')).toEqual({});
+    expect(optionsFromEnvironment('off')).toBeUndefined();
+  });
+
+  it('plans a deadline with planKeepAlive', () => {
+    expect(optionsFromEnvironment('within=30s')).toEqual({ enable: true, idle: 15_000, interval: 3000, count: 5, userTimeout: 30_000 });
+    expect(optionsFromEnvironment('within=10m,idle-below=4m')).toEqual(planKeepAlive({ detectWithin: 600_000, idleBelow: 240_000 }));
+  });
+
+  it('refuses what setKeepAlive refuses, with its codes', () => {
+    for (const [text, code] of [
+      ['idle=1500ms', 'ERR_OUT_OF_RANGE'],
+      ['idle=0', 'ERR_OUT_OF_RANGE'],
+      ['count=200', 'ERR_OUT_OF_RANGE'],
+      ['userTimeout=99999999999', 'ERR_OUT_OF_RANGE'],
+      ['within=1s', 'ERR_OUT_OF_RANGE'],
+      ['count=3.5', 'ERR_INVALID_ARG_VALUE'],
+      ['idle=ten', 'ERR_INVALID_ARG_VALUE'],
+      ['idle', 'ERR_INVALID_ARG_VALUE'],
+      ['idle=10s,idle=20s', 'ERR_INVALID_ARG_VALUE'],
+      ['within=30s,count=3', 'ERR_INVALID_ARG_VALUE'],
+      ['idle-below=4m', 'ERR_INVALID_ARG_VALUE'],
+      ['enable=false', 'ERR_INVALID_ARG_VALUE'],
+    ] as const) {
+      expect({ text, code: thrownBy(() => optionsFromEnvironment(text)).code }).toEqual({ text, code });
+    }
+  });
+});
+
+describe('register(options) in this process', () => {
+  it('configures sockets and servers from then on; its undo leaves them configured and stops configuring new ones', async () => {
+    const host = await listeningServer(); // before register: not configured
+    const unregister = register({ idle: 20_000, interval: 4000, count: 2 });
+    let undone = false;
+    try {
+      const configured = { enable: true, idle: 20_000, interval: 4000, count: 2, userTimeout: 28_000 };
+      const server = await listeningServer();
+      expect(getKeepAlive(server)).toEqual(configured);
+      const before = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+      await once(before, 'connect');
+      expect(getKeepAlive(before)).toEqual(configured);
+      expect(getKeepAlive(host).idle).not.toBe(20_000);
+
+      unregister();
+      undone = true;
+      unregister(); // a second call changes nothing
+      const after = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+      await once(after, 'connect');
+      expect(getKeepAlive(after).enable).toBe(false);
+      expect(getKeepAlive(before)).toEqual(configured);
+      expect(net.Socket.prototype.connect).toBe(nodeConnect);
+      for (const s of [before, after]) s.destroy();
+      await new Promise((r) => server.close(r));
+    } finally {
+      if (!undone) unregister();
+      await new Promise((r) => host.close(r));
+    }
+  });
+
+  it('invalid options throw as in setKeepAlive, and nothing is registered', () => {
+    expect(thrownBy(() => register({ idle: 1500 })).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrownBy(() => register({ colour: 1 } as never)).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(net.Socket.prototype.connect).toBe(nodeConnect);
+  });
+});
+
+async function listeningServer(): Promise<net.Server> {
+  const server = net.createServer((s) => s.destroy()).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+const strace = have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)');
+
+describe.runIf(strace)('what the process-wide mode costs in syscalls (strace)', () => {
+  // Per fenced phase, "syscall OPTION" (or just "syscall") -> count, in a run
+  // with and without --require tcp-keepalive/register.
+  function phases(register: boolean): Array<Record<string, number>> {
+    const trace = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-strace-'));
+    try {
+      execFileSync('strace', ['-f', '-qq', '-o', path.join(trace, 'log'), '-e', 'trace=setsockopt,getsockopt,getpeername,getsockname,kill',
+        process.execPath, ...(register ? ['--require', 'tcp-keepalive/register'] : []), path.join(__dirname, 'fixtures', 'register-syscalls.cjs')],
+      { cwd: root, env: { ...process.env, TCP_KEEPALIVE: 'idle=10s' } });
+      const counts: Array<Record<string, number>> = [{}];
+      for (const line of readFileSync(path.join(trace, 'log'), 'utf8').split('\n')) {
+        if (/\bkill\(\d+, 0\)/.test(line)) {
+          counts.push({});
+          continue;
+        }
+        const m = /\b(setsockopt|getsockopt|getpeername|getsockname)\(\d+(?:, \w+, (\w+))?/.exec(line);
+        if (m) {
+          const key = m[2] ? `${m[1]} ${m[2]}` : m[1]!;
+          counts[counts.length - 1]![key] = (counts[counts.length - 1]![key] ?? 0) + 1;
+        }
+      }
+      return counts;
+    } finally {
+      rmSync(trace, { recursive: true, force: true });
+    }
+  }
+
+  it('five setsockopt per client connection, five on the listening socket, nothing per accepted connection, nothing else', () => {
+    const [, listenWith, connectWith] = phases(true);
+    const [, listenWithout, connectWithout] = phases(false);
+    const five = (n: number) => ({
+      'setsockopt TCP_KEEPIDLE': n,
+      'setsockopt TCP_KEEPINTVL': n,
+      'setsockopt TCP_KEEPCNT': n,
+      'setsockopt TCP_USER_TIMEOUT': n,
+      'setsockopt SO_KEEPALIVE': n,
+    });
+    expect(listenWith).toEqual({ ...listenWithout, ...five(1) });
+    // 20 connections (test/fixtures/register-syscalls.cjs): 5 each on the
+    // client side, none for the 20 the server accepted; no getpeername, no
+    // getsockname and no getsockopt of ours.
+    expect(connectWith).toEqual({ ...connectWithout, ...five(20) });
+  });
+});
