@@ -84,7 +84,39 @@ function loadAddon(): unknown {
   throw Object.assign(new Error(message, { cause: notFound }), { code: ADDON_NOT_FOUND });
 }
 
-export const binding = loadAddon() as Binding;
+/**
+ * Set (to the runtime's name, for messages) where the runtime never shows a
+ * socket's file descriptor: on Windows libuv holds a SOCKET and Node's
+ * `_handle.fd` is always -1; Deno's node:net sockets have no `fd` at all.
+ */
+export const RUNTIME_WITHOUT_FDS: string | undefined =
+  process.platform === 'win32' ? 'Node on Windows' : process.versions.deno !== undefined ? `Deno ${process.versions.deno}` : undefined;
+
+// There the addon could reach no socket, so it is not loaded at all (npm
+// install needs no compiler on Windows, Deno needs no --allow-ffi). In its
+// place stands a binding that can set nothing, as src/keepalive_unsupported.cc
+// can set nothing (and with its names and units), so the library takes the
+// one path every platform without a port takes: lib/fallback.ts. Its
+// functions are never called from lib/.
+function reachesNoSocket(runtime: string): Binding {
+  const refuse = (): never => {
+    throw Object.assign(new Error(`tcp-keepalive's addon is not loaded on ${runtime}: it could reach no socket`), {
+      code: 'ERR_KEEPALIVE_UNSUPPORTED',
+    });
+  };
+  return {
+    enable: refuse,
+    disable: refuse,
+    read: refuse,
+    slots: new Int32Array(5),
+    supportedOptions: 0,
+    optionNames: ['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_PROTOCOL'],
+    userTimeoutUnitMs: 1,
+  };
+}
+
+export const binding: Binding =
+  RUNTIME_WITHOUT_FDS === undefined ? (loadAddon() as Binding) : reachesNoSocket(RUNTIME_WITHOUT_FDS);
 
 /** The settings' names on this platform, from the addon's own table (the numbering of `NativeFailure.option`). */
 export const OPTION_NAMES: readonly string[] = binding.optionNames;

@@ -12,6 +12,7 @@ import {
   unsupported,
 } from './errors';
 import { useInstead } from './clients/targets';
+import { applyViaNode, cannotRead, checkViaNode, configureServerViaNode, fallbackSupported } from './fallback';
 import { extraArgument, toNativeConfig, type KeepAliveOptions, type KeepAliveState, type NativeConfig } from './options';
 
 /** Anything setKeepAlive and getKeepAlive accept: tls.TLSSocket is a net.Socket, tls/http(s) servers are net.Servers. */
@@ -20,9 +21,15 @@ export type KeepAliveTarget = net.Socket | net.Server;
 // Bit `1 << i` of supportedOptions: OPTION_NAMES[i] works on this build.
 const has = (option: number) => (binding.supportedOptions & (1 << option)) !== 0;
 
-/** Which options this build can set and read; on Linux all of them. */
-export const supported: Readonly<Record<'enable' | 'idle' | 'interval' | 'count' | 'userTimeout', boolean>> =
-  Object.freeze({ enable: has(0), idle: has(1), interval: has(2), count: has(3), userTimeout: has(4) });
+// Where the addon can set nothing (a platform without a port, or a runtime
+// that shows no fd), every configuration goes through Node's own
+// socket.setKeepAlive instead: lib/fallback.ts.
+const viaNode = binding.supportedOptions === 0;
+
+/** Which options can be set here (this build, this runtime, this Node version); on Linux all of them. */
+export const supported: Readonly<Record<'enable' | 'idle' | 'interval' | 'count' | 'userTimeout', boolean>> = viaNode
+  ? fallbackSupported
+  : Object.freeze({ enable: has(0), idle: has(1), interval: has(2), count: has(3), userTimeout: has(4) });
 
 // The native option names of what this build lacks, for the error text.
 const missing = OPTION_NAMES.slice(0, 5).filter((_, i) => !has(i));
@@ -78,8 +85,9 @@ function fdOf(handle: Handle): number {
   return fd;
 }
 
-function apply(handle: Handle, config: Readonly<NativeConfig>): void {
-  const fd = fdOf(handle);
+function apply(target: KeepAliveTarget, config: Readonly<NativeConfig>): void {
+  if (viaNode) return applyViaNode(target as net.Socket, config); // a server takes configureServerViaNode
+  const fd = fdOf((target as WithHandle)._handle ?? {});
   const failure = config.enable ? enable(fd, config) : binding.disable(fd);
   if (failure !== undefined) throw fromFailure(failure);
 }
@@ -90,7 +98,7 @@ function applyPending(this: KeepAliveTarget & Deferrable): void {
   this.removeListener('close', discardPending);
   if (config === undefined) return;
   try {
-    apply((this as WithHandle)._handle ?? {}, config);
+    apply(this, config);
   } catch (error) {
     // The caller returned long ago: the only place left to report this is the
     // target itself, as Node reports any other socket failure.
@@ -118,6 +126,7 @@ function defer(target: KeepAliveTarget & Deferrable, config: Readonly<NativeConf
 }
 
 function checkSupported(config: Readonly<NativeConfig>): void {
+  if (viaNode) return checkViaNode(config);
   if (missing.length === 0) return;
   if (config.enable || !supported.enable) throw notHere();
 }
@@ -155,15 +164,19 @@ export function setValidatedKeepAlive<T extends KeepAliveTarget>(target: T, conf
 
 function configure<T extends KeepAliveTarget>(target: T, socket: boolean, config: Readonly<NativeConfig>): T {
   checkSupported(config);
+  if (viaNode && !socket) {
+    configureServerViaNode(target as net.Server, config);
+    return target;
+  }
   const handle = (target as WithHandle)._handle;
   if (socket) {
     // A socket with a handle that is not connecting is connected: destroy()
     // drops the handle at once. Only the other cases need a closer look.
-    if (handle != null && !(target as net.Socket).connecting) apply(handle, config);
+    if (handle != null && !(target as net.Socket).connecting) apply(target, config);
     else if ((target as net.Socket).destroyed) throw socketClosed();
     else defer(target, config);
   } else if (handle != null && (target as net.Server).listening) {
-    apply(handle, config);
+    apply(target, config);
   } else {
     defer(target, config);
   }
@@ -174,6 +187,7 @@ function configure<T extends KeepAliveTarget>(target: T, socket: boolean, config
 export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
   const socket = isSocket(target);
   if (!socket && !isServer(target)) throw notATarget(target);
+  if (viaNode) throw cannotRead();
   if (missing.length > 0) throw notHere();
   const handle = (target as WithHandle)._handle;
   if (socket) {

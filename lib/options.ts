@@ -64,7 +64,18 @@ export interface NativeConfig {
   intervalSeconds: number;
   count: number;
   userTimeoutMs: number;
+  /**
+   * Which options the caller gave rather than left to their defaults: bit
+   * `1 << i` for OPTION_KEYS[i]. Where a platform cannot apply an option
+   * (lib/fallback.ts), a default is skipped but an explicit value is refused.
+   */
+  given: number;
 }
+
+/** Bits of NativeConfig.given. */
+export const GIVEN_INTERVAL = 1 << 2;
+export const GIVEN_COUNT = 1 << 3;
+export const GIVEN_USER_TIMEOUT = 1 << 4;
 
 const DEFAULT_CONFIG: Readonly<NativeConfig> = Object.freeze({
   enable: true,
@@ -72,6 +83,7 @@ const DEFAULT_CONFIG: Readonly<NativeConfig> = Object.freeze({
   intervalSeconds: DEFAULTS.interval / 1000,
   count: DEFAULTS.count,
   userTimeoutMs: DEFAULTS.userTimeout,
+  given: 0,
 });
 
 const DISABLE_CONFIG: Readonly<NativeConfig> = Object.freeze({ ...DEFAULT_CONFIG, enable: false });
@@ -170,5 +182,9 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
     userTimeout === undefined
       ? Math.min((idleSeconds + intervalSeconds * probes) * 1000, MAX_DERIVED_USER_TIMEOUT)
       : wholeUnits(userTimeout, 'options.userTimeout', OPTION_NAMES[4]!, USER_TIMEOUT_UNIT_MS, 0, MAX_USER_TIMEOUT);
-  return { enable: enable !== false, idleSeconds, intervalSeconds, count: probes, userTimeoutMs };
+  const given =
+    (interval === undefined ? 0 : GIVEN_INTERVAL) |
+    (count === undefined ? 0 : GIVEN_COUNT) |
+    (userTimeout === undefined ? 0 : GIVEN_USER_TIMEOUT);
+  return { enable: enable !== false, idleSeconds, intervalSeconds, count: probes, userTimeoutMs, given };
 }

@@ -74,7 +74,8 @@ export interface KernelView {
   userTimeoutMs: number;
 }
 
-const PY_READ = `
+/** python3 source that prints the five options of its fd 3 as a KernelView (JSON). */
+export const PY_READ = `
 import json, socket
 s = socket.socket(fileno=3)
 try:

