@@ -54,7 +54,7 @@ export function checkViaNode(config: Readonly<NativeConfig>): void {
   const reasons: string[] = [];
   if (refused.includes('options.userTimeout')) reasons.push('it has no user timeout (TCP_USER_TIMEOUT)');
   if (refused.length > 1 || refused[0] !== 'options.userTimeout') {
-    reasons.push(`${runtime}'s takes only (enable, delay): interval and count need Node 24.21 or later`);
+    reasons.push(`${runtime}'s takes only (enable, delay); interval and count need the four-argument form that Node 24.21 added`);
   }
   throw unsupported(
     `${refused.join(', ')} cannot be set on ${where}: the only way to the socket is the runtime's own ` +

@@ -71,7 +71,7 @@ describe.runIf(havePython())('the fallback: a build for a platform without a por
         } else {
           expect(out.full).toEqual({
             result: unsupported(
-              `options.interval, options.count cannot be set on ${where}, and Node ${out.version}'s takes only (enable, delay): interval and count need Node 24.21 or later (platform: linux)`,
+              `options.interval, options.count cannot be set on ${where}, and Node ${out.version}'s takes only (enable, delay); interval and count need the four-argument form that Node 24.21 added (platform: linux)`,
             ),
             kernel: untouched,
             unchanged: true,

@@ -105,6 +105,38 @@ finally:
     s.detach()
 `;
 
+/**
+ * python3 source that reads the five options of a socket another process
+ * holds, where that process shows no fd (Deno): argv[1] is the pid, argv[2]
+ * the socket's local TCP port. It finds the socket's inode in /proc/net/tcp,
+ * the fd with that inode in /proc/<pid>/fd, takes a copy of it with
+ * pidfd_getfd(2) (same user, Linux 5.6+) and prints a KernelView (JSON).
+ */
+export const PY_PEEK = `
+import ctypes, json, os, socket, sys
+pid, port = int(sys.argv[1]), int(sys.argv[2])
+inodes = set()
+for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for line in open(table).read().splitlines()[1:]:
+        f = line.split()
+        if int(f[1].split(":")[1], 16) == port and f[3] == "01":  # local port, ESTABLISHED
+            inodes.add(f[9])
+fds = [int(n) for n in os.listdir(f"/proc/{pid}/fd") if os.readlink(f"/proc/{pid}/fd/{n}") in {f"socket:[{i}]" for i in inodes}]
+if len(fds) != 1: sys.exit(f"expected one socket with local port {port} in process {pid}, found {len(fds)}")
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.syscall(438, os.pidfd_open(pid), fds[0], 0)  # pidfd_getfd
+if fd < 0: sys.exit(f"pidfd_getfd: {os.strerror(ctypes.get_errno())}")
+s = socket.socket(fileno=fd)
+g = s.getsockopt
+print(json.dumps({
+    "keepalive": g(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+    "idleSeconds": g(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+    "intervalSeconds": g(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+    "count": g(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+    "userTimeoutMs": g(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
+}))
+`;
+
 export const havePython = () =>
   have('python3', runs('python3', ['-c', 'import socket; socket.TCP_USER_TIMEOUT']), 'install python3');
 
