@@ -14,6 +14,7 @@
 #   valgrind     valgrind     npm run test:valgrind
 #   aarch64-linux-gnu-g++ g++-aarch64-linux-gnu  the linux-arm64 prebuild (cross)
 #   qemu-aarch64 qemu-user    runs arm64 Node to test that prebuild
+#   wine         wine         scripts/test-windows.sh (Node for Windows)
 set -euo pipefail
 
 declare -A provides=(
@@ -33,6 +34,7 @@ declare -A provides=(
   [rabbitmq-server]=rabbitmq-server
   [epmd]=rabbitmq-server
   [nats-server]=nats-server
+  [wine]=wine
 )
 
 missing=()
