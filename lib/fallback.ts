@@ -85,11 +85,11 @@ function applyToAccepted(this: FallbackServer, socket: net.Socket): void {
 /** Every connection the server accepts from now on gets `config`; the last call wins. */
 export function configureServerViaNode(server: net.Server, config: Readonly<NativeConfig>): void {
   const s = server as FallbackServer;
-  const listening = s[kServerConfig] !== undefined;
+  const attached = s[kServerConfig] !== undefined;
   s[kServerConfig] = config;
   // Prepended, so the server's own 'connection' listeners (tls, http) and the
   // user's already see the accepted socket configured.
-  if (!listening) s.prependListener('connection', applyToAccepted);
+  if (!attached) s.prependListener('connection', applyToAccepted);
 }
 
 /** getKeepAlive on the fallback: Node has no way to read the options back. */
