@@ -5,8 +5,11 @@
 # options read back through python3, every target state, the coded errors,
 # servers and their accepted sockets, worker threads and a forked child.
 #
-# The arm64 Node's own children (forked fixtures) need a binfmt_misc entry
-# for arm64 ELF files. Linux 6.7+ lets a user + mount namespace mount its own
+# The arm64 Node's own children (vitest's forked workers, one per test file
+# as on the host, and the forked fixtures) need a binfmt_misc entry for
+# arm64 ELF files. (vitest's thread pool would need none, but puts the files
+# in one process, where one file's sockets take the fd numbers and ports
+# another file's test expects to be free or reused: it failed that way.) Linux 6.7+ lets a user + mount namespace mount its own
 # binfmt_misc, so the entry is registered there, privately, without root.
 # vitest's bundler (rolldown) is native too: its arm64 build comes from npm
 # (scripts/runtime.sh) and is found through NODE_PATH.
@@ -45,7 +48,7 @@ printf '%s' ':tcp-keepalive-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x
   >/proc/sys/fs/binfmt_misc/register
 arch=$("$ARM64_NODE" -p process.arch)
 [ "$arch" = arm64 ] || { echo "test-arm64: expected an arm64 Node, got $arch" >&2; exit 1; }
-exec "$ARM64_NODE" node_modules/vitest/vitest.mjs run --pool=threads --testTimeout=120000 "$@"
+exec "$ARM64_NODE" node_modules/vitest/vitest.mjs run --testTimeout=120000 "$@"
 INNER
 
 start=$SECONDS
