@@ -9,9 +9,24 @@
 // (the derived userTimeout; interval and count on Node 20 and 22) is left to
 // Node, and the README says what Node does with it.
 import net = require('node:net');
-import { RUNTIME_WITHOUT_FDS } from './binding';
+import { binding, RUNTIME_WITHOUT_FDS } from './binding';
 import { unsupported } from './errors';
-import { GIVEN_COUNT, GIVEN_INTERVAL, GIVEN_USER_TIMEOUT, type NativeConfig } from './options';
+import type { NativeConfig } from './options';
+
+/**
+ * Whether this process takes the fallback: the addon can set nothing here (a
+ * platform without a port, or a runtime that shows no fd and so never loads it).
+ */
+export const VIA_NODE = binding.supportedOptions === 0;
+
+/**
+ * Bits of NativeConfig.given (lib/options.ts sets them): the options the
+ * caller gave rather than left to their defaults. A default the fallback
+ * cannot apply is left to Node; a given one is refused.
+ */
+export const GIVEN_INTERVAL = 1 << 2;
+export const GIVEN_COUNT = 1 << 3;
+export const GIVEN_USER_TIMEOUT = 1 << 4;
 
 type NodeSetKeepAlive = (this: net.Socket, enable: boolean, delay: number, interval?: number, count?: number) => net.Socket;
 
@@ -39,7 +54,7 @@ const runtime = process.versions.deno !== undefined ? `Deno ${process.versions.d
 
 /**
  * Refuses, before anything changes, what the caller asked for explicitly and
- * Node's setKeepAlive cannot do here. `userTimeout: 0` (the system's
+ * Node's setKeepAlive cannot do here; toNativeConfig calls it on the fallback. `userTimeout: 0` (the system's
  * behaviour) is what the socket has without one, so it is accepted.
  */
 export function checkViaNode(config: Readonly<NativeConfig>): void {

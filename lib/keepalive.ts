@@ -12,7 +12,7 @@ import {
   unsupported,
 } from './errors';
 import { useInstead } from './clients/targets';
-import { applyViaNode, cannotRead, checkViaNode, configureServerViaNode, fallbackSupported } from './fallback';
+import { applyViaNode, cannotRead, configureServerViaNode, fallbackSupported, VIA_NODE as viaNode } from './fallback';
 import { extraArgument, toNativeConfig, type KeepAliveOptions, type KeepAliveState, type NativeConfig } from './options';
 
 /** Anything setKeepAlive and getKeepAlive accept: tls.TLSSocket is a net.Socket, tls/http(s) servers are net.Servers. */
@@ -20,11 +20,6 @@ export type KeepAliveTarget = net.Socket | net.Server;
 
 // Bit `1 << i` of supportedOptions: OPTION_NAMES[i] works on this build.
 const has = (option: number) => (binding.supportedOptions & (1 << option)) !== 0;
-
-// Where the addon can set nothing (a platform without a port, or a runtime
-// that shows no fd), every configuration goes through Node's own
-// socket.setKeepAlive instead: lib/fallback.ts.
-const viaNode = binding.supportedOptions === 0;
 
 /** Which options can be set here (this build, this runtime, this Node version); on Linux all of them. */
 export const supported: Readonly<Record<'enable' | 'idle' | 'interval' | 'count' | 'userTimeout', boolean>> = viaNode
@@ -126,8 +121,9 @@ function defer(target: KeepAliveTarget & Deferrable, config: Readonly<NativeConf
 }
 
 function checkSupported(config: Readonly<NativeConfig>): void {
-  if (viaNode) return checkViaNode(config);
-  if (missing.length === 0) return;
+  // On the fallback, toNativeConfig has refused what Node's call cannot do
+  // (lib/fallback.ts), and every configuration goes through that call.
+  if (viaNode || missing.length === 0) return;
   if (config.enable || !supported.enable) throw notHere();
 }
 

@@ -1,6 +1,7 @@
 // Options: their defaults, and validation that turns user input into the
 // kernel's units before any native call. Nothing here touches a socket.
 import { binding, OPTION_NAMES } from './binding';
+import { checkViaNode, GIVEN_COUNT, GIVEN_INTERVAL, GIVEN_USER_TIMEOUT, VIA_NODE } from './fallback';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
 /** What `setKeepAlive` accepts. Times in milliseconds, counts as integers. */
@@ -72,10 +73,6 @@ export interface NativeConfig {
   given: number;
 }
 
-/** Bits of NativeConfig.given. */
-export const GIVEN_INTERVAL = 1 << 2;
-export const GIVEN_COUNT = 1 << 3;
-export const GIVEN_USER_TIMEOUT = 1 << 4;
 
 const DEFAULT_CONFIG: Readonly<NativeConfig> = Object.freeze({
   enable: true,
@@ -186,5 +183,9 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
     (interval === undefined ? 0 : GIVEN_INTERVAL) |
     (count === undefined ? 0 : GIVEN_COUNT) |
     (userTimeout === undefined ? 0 : GIVEN_USER_TIMEOUT);
-  return { enable: enable !== false, idleSeconds, intervalSeconds, count: probes, userTimeoutMs, given };
+  const config = { enable: enable !== false, idleSeconds, intervalSeconds, count: probes, userTimeoutMs, given };
+  // What this platform cannot do, refused here, where every entry point
+  // (setKeepAlive, the client helpers, register) validates its options once.
+  if (VIA_NODE) checkViaNode(config);
+  return config;
 }

@@ -88,6 +88,10 @@ describe.runIf(havePython())('the fallback: a build for a platform without a por
           kernel: untouched,
           unchanged: true,
         });
+        // So do the client helpers and register, when attached, not per connection.
+        for (const entry of [out.helper, out.register]) {
+          expect(entry).toEqual(out.userTimeout.result);
+        }
         expect(out.userTimeoutZero).toEqual({ result: 'no error', kernel: four ? kernel(1, 8, 10, 6) : kernel(1, 8, 1, 10), unchanged: false });
 
         expect(out.disable.result).toBe('no error');
