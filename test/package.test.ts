@@ -155,10 +155,10 @@ describe('the packed tarball', () => {
   it('loads every client helper without the clients installed', () => {
     const out = run(
       process.execPath,
-      ['-p', "['ioredis', 'pg', 'http', 'undici'].map((n) => Object.keys(require('tcp-keepalive/' + n)).join()).join(' ')"],
+      ['-p', "['ioredis', 'pg', 'http', 'undici', 'mysql2'].map((n) => Object.keys(require('tcp-keepalive/' + n)).join()).join(' ')"],
       consumer,
     );
-    expect(out.trim()).toBe('setRedisKeepAlive setPgKeepAlive setAgentKeepAlive keepAliveConnector');
+    expect(out.trim()).toBe('setRedisKeepAlive setPgKeepAlive setAgentKeepAlive keepAliveConnector setMysqlKeepAlive');
     expect(existsSync(path.join(consumer, 'node_modules', 'ioredis'))).toBe(false); // optional peers stay out
   });
 

@@ -272,3 +272,24 @@ export async function startRabbitMQ(): Promise<RabbitMQ> {
     ctl: (args) => execFileSync(path.join(RABBITMQ, 'rabbitmqctl'), ['-q', ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
   };
 }
+
+/**
+ * The open TCP sockets of this process connected to `port` on loopback: a
+ * client's actual sockets, also when the client keeps them private.
+ * process._getActiveHandles is undocumented, but present from Node 0.x to 26.
+ */
+export function socketsTo(port: number): net.Socket[] {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return handles.filter((h): h is net.Socket => h instanceof net.Socket && !h.destroyed && h.remotePort === port);
+}
+
+/** Polls `check` every 20 ms until it returns a value other than undefined (or `timeoutMs` passes). */
+export async function until<T>(check: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

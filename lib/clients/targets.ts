@@ -21,6 +21,13 @@ export const isPgTarget = (value: unknown): boolean =>
   isEmitter(value) &&
   (typeof value.totalCount === 'number' || (isObject(value.connection) && 'stream' in value.connection));
 
+/** A mysql2 `Pool` (it lends connections) or `Connection` (it has a stream), or their promise wrappers. */
+export const isMysqlTarget = (value: unknown): boolean =>
+  isObject(value) &&
+  ((isEmitter(value) && (typeof value.getConnection === 'function' || (typeof value.threadId !== 'undefined' && 'stream' in value))) ||
+    (isObject(value.pool) && isMysqlTarget(value.pool)) ||
+    (isObject(value.connection) && isMysqlTarget(value.connection)));
+
 /** What setAgentKeepAlive wraps: an http.Agent or https.Agent, or anything with these two methods. */
 export const isAgentTarget = (value: unknown): boolean =>
   value instanceof http.Agent ||
