@@ -196,7 +196,7 @@ export async function startNats(port?: number): Promise<Server> {
 
 const RABBITMQ = '/usr/lib/rabbitmq/bin';
 export const haveRabbitMQ = () =>
-  have('rabbitmq-server', () => existsSync(path.join(RABBITMQ, 'rabbitmq-server')) && execFileSync('epmd', ['-help'], { stdio: 'pipe' }) !== undefined, 'bash scripts/test-deps.sh (or apt-get install -y rabbitmq-server)');
+  have('rabbitmq-server', () => existsSync(path.join(RABBITMQ, 'rabbitmq-server')) && execFileSync('sh', ['-c', 'command -v epmd']).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y rabbitmq-server)');
 
 export interface RabbitMQ extends Server {
   /** Runs rabbitmqctl against this node (about 1 s: it starts an Erlang VM). */
