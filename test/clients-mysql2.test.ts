@@ -5,11 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import net = require('node:net');
-import mysql from 'mysql2';
+import mysql = require('mysql2');
 import { getKeepAlive, setKeepAlive } from '../lib/index';
 import { setMysqlKeepAlive } from '../lib/clients/mysql2';
 import { haveMariaDB, startMariaDB, type Server } from './servers';
 
+// mysql2's typings leave out the socket every connection has.
+const streamOf = (c: mysql.PoolConnection) => (c as unknown as { stream: net.Socket }).stream;
 const options = { idle: 10_000, interval: 2000, count: 3 };
 const expected = { enable: true, idle: 10_000, interval: 2000, count: 3, userTimeout: 16_000 };
 
@@ -32,7 +34,7 @@ describe.runIf(haveMariaDB())('mysql2 (MariaDB on loopback)', () => {
     new Promise<mysql.PoolConnection>((resolve, reject) => pool.getConnection((err, c) => (err ? reject(err) : resolve(c))));
   // KILL from another connection: the server closes this one.
   async function killedByServer(connection: mysql.PoolConnection): Promise<void> {
-    const closed = once(connection.stream, 'close');
+    const closed = once(streamOf(connection), 'close');
     admin.query(`KILL CONNECTION ${connection.threadId}`);
     await closed;
   }
@@ -51,7 +53,7 @@ describe.runIf(haveMariaDB())('mysql2 (MariaDB on loopback)', () => {
       try {
         await query(pool, 'SELECT 1');
         const first = await getConnection(pool);
-        expect(getKeepAlive(first.stream)).toEqual(expected);
+        expect(getKeepAlive(streamOf(first))).toEqual(expected);
         const firstId = first.threadId;
         first.release();
 
@@ -59,7 +61,7 @@ describe.runIf(haveMariaDB())('mysql2 (MariaDB on loopback)', () => {
         await query(pool, 'SELECT 1'); // a new physical connection
         const second = await getConnection(pool);
         expect(second.threadId).not.toBe(firstId);
-        expect(getKeepAlive(second.stream)).toEqual(expected);
+        expect(getKeepAlive(streamOf(second))).toEqual(expected);
         second.release();
       } finally {
         await new Promise((r) => pool.end(r));

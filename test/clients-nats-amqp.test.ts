@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import net = require('node:net');
 import { connect as natsConnect } from 'nats';
-import amqplib from 'amqplib';
+import amqplib = require('amqplib');
 import { getKeepAlive, register } from '../lib/index';
 import { haveNats, haveRabbitMQ, socketsTo, startNats, startRabbitMQ, until, type RabbitMQ, type Server } from './servers';
 

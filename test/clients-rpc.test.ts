@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import diagnostics = require('node:diagnostics_channel');
 import { once } from 'node:events';
+import type { ClientRequestArgs } from 'node:http';
 import net = require('node:net');
 import * as grpc from '@grpc/grpc-js';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -57,7 +58,7 @@ describe('@grpc/grpc-js and ws (servers on loopback)', () => {
     const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': 50,
       'grpc.max_reconnect_backoff_ms': 100,
-    }) as grpc.Client & { echo(req: Buffer, cb: (err: Error | null, res?: Buffer) => void): void };
+    }) as unknown as grpc.Client & { echo(req: Buffer, cb: (err: Error | null, res?: Buffer) => void): void };
     const call = () => new Promise<Buffer>((resolve, reject) => client.echo(Buffer.from('hi'), (err, res) => (err ? reject(err) : resolve(res!))));
     try {
       expect(String(await call())).toBe('hi');
@@ -91,7 +92,7 @@ describe('@grpc/grpc-js and ws (servers on loopback)', () => {
     await once(wss, 'listening');
     const url = `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}`;
     const open = async () => {
-      const ws = new WebSocket(url, { createConnection: (o: net.NetConnectOpts) => setKeepAlive(net.createConnection(o), options) });
+      const ws = new WebSocket(url, { createConnection: (o: ClientRequestArgs) => setKeepAlive(net.createConnection(o as net.NetConnectOpts), options) });
       await once(ws, 'open');
       return ws;
     };
