@@ -1,0 +1,63 @@
+// postgres.js against a real PostgreSQL server on loopback: its `socket`
+// factory option with setKeepAlive, read back on the client's actual socket
+// at steady state and after the server terminates the backend and
+// postgres.js connects again for the next query.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net = require('node:net');
+import postgres = require('postgres');
+import { getKeepAlive, setKeepAlive } from '../lib/index';
+import { havePostgres, startPostgres, type Server } from './servers';
+
+const options = { idle: 10_000, interval: 2000, count: 3 };
+const expected = { enable: true, idle: 10_000, interval: 2000, count: 3, userTimeout: 16_000 };
+
+describe.runIf(havePostgres())('postgres.js (PostgreSQL on loopback)', () => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('socket: (o) => setKeepAlive(net.connect(o.port[0], o.host[0]), options): configured after its own setKeepAlive(true, 60 s), and again after pg_terminate_backend and its reconnect', async () => {
+    const sockets: net.Socket[] = [];
+    const sql = postgres({
+      host: '127.0.0.1',
+      port: server.port,
+      user: 'postgres',
+      database: 'postgres',
+      max: 1,
+      onnotice: () => {},
+      socket: (o: { host: string[]; port: number[] }) => {
+        const socket = setKeepAlive(net.connect(o.port[0]!, o.host[0]!), options);
+        sockets.push(socket);
+        return socket;
+      },
+    } as postgres.Options<{}>); // postgres.js's typings leave out its `socket` option
+    const admin = postgres({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres', max: 1 });
+    try {
+      const [{ pid }] = await sql<[{ pid: number }]>`select pg_backend_pid() as pid`;
+      expect(sockets).toHaveLength(1);
+      expect(getKeepAlive(sockets[0]!)).toEqual(expected);
+
+      await admin`select pg_terminate_backend(${pid})`;
+      // The terminated connection fails its next use or is noticed closed;
+      // either way postgres.js makes a new one.
+      let again: number | undefined;
+      for (let i = 0; again === undefined && i < 20; i++) {
+        try {
+          [{ pid: again }] = await sql<[{ pid: number }]>`select pg_backend_pid() as pid`;
+        } catch {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      expect(again).not.toBe(pid);
+      expect(sockets).toHaveLength(2);
+      expect(getKeepAlive(sockets[1]!)).toEqual(expected);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await admin.end({ timeout: 1 });
+    }
+  });
+});
