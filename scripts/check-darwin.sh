@@ -2,10 +2,13 @@
 # macOS: compiles the addon's sources as binding.gyp does on a Mac
 # (src/binding.cc + src/keepalive_darwin.cc) against the real macOS SDK
 # headers that zig 0.11 bundles, for arm64 and x86_64, warnings as errors.
-# Compile only (-c, no link): linking would first build libc++ for minutes,
-# and no binary is shipped or run from here (none can run here). What this
-# proves: the macOS option names, types and calls exist and are used as the
-# headers declare them. Not proved: behaviour on a macOS kernel.
+# Then a link against zig's macOS libSystem stubs, without libc++ (zig would
+# first build libc++ for minutes): every symbol left undefined must be
+# Node's N-API or libc++'s, which Node and -lc++ provide on a Mac, so
+# nothing of ours and no libc function is missing. No binary is shipped or
+# run from here (none can run here). What this proves: the macOS option
+# names, types and calls exist and are used as the headers declare them.
+# Not proved: behaviour on a macOS kernel.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 echo "== macOS: src/keepalive_darwin.cc compiled against the macOS headers (zig c++): scripts/check-darwin.sh"
@@ -28,6 +31,18 @@ for target in aarch64-macos x86_64-macos; do
   want=$([ "$target" = aarch64-macos ] && echo cffaedfe0c000001 || echo cffaedfe07000001)
   got=$(od -An -tx1 -N8 "$out/$target-keepalive_darwin.o" | tr -d ' \n')
   [ "$got" = "$want" ] || { echo "check-darwin: $target object starts $got, not $want" >&2; exit 1; }
-  echo "check-darwin: $target compiled (Mach-O, no warnings)"
+  # zig's linker names every undefined symbol; collect them all.
+  "$zig" c++ -target "$target" -shared -nostdlib++ "$out/$target-binding.o" "$out/$target-keepalive_darwin.o" \
+    -o "$out/$target.node" >"$out/link.log" 2>&1 || true
+  undefined=$(grep -o "undefined reference to symbol '[^']*'" "$out/link.log" | cut -d"'" -f2 | sort -u)
+  napi=$(grep -c '^_napi_' <<<"$undefined" || true)
+  other=$(grep -v -E '^_napi_|^__ZNSt3__1|^__Znwm$|^__ZdlPv$' <<<"$undefined" || true)
+  if [ "$napi" -eq 0 ] || [ -n "$other" ]; then
+    echo "check-darwin: $target links with symbols neither N-API nor libc++ left undefined:" >&2
+    echo "${other:-(no N-API symbol found: the link output was not understood)}" >&2
+    cat "$out/link.log" >&2
+    exit 1
+  fi
+  echo "check-darwin: $target compiled (Mach-O, no warnings) and linked ($napi N-API symbols left to Node, the rest to libc++)"
 done
 echo "check-darwin: done in $((SECONDS - start)) s"
