@@ -10,7 +10,7 @@
 // Node, and the README says what Node does with it.
 import net = require('node:net');
 import { binding, RUNTIME_WITHOUT_FDS } from './binding';
-import { unsupported } from './errors';
+import { notTcp, unsupported } from './errors';
 import type { NativeConfig } from './options';
 
 /**
@@ -79,6 +79,10 @@ export function checkViaNode(config: Readonly<NativeConfig>): void {
 
 /** Applies a configuration checkViaNode accepted to a connected socket, with Node's own call. */
 export function applyViaNode(socket: net.Socket, config: Readonly<NativeConfig>): void {
+  // Node's call does nothing, silently, on a handle without the method: a
+  // Unix-domain socket or a Windows named pipe (libuv's Pipe). Say so.
+  const handle = (socket as { _handle?: { setKeepAlive?: unknown } | null })._handle;
+  if (typeof handle?.setKeepAlive !== 'function') throw notTcp("Node's setKeepAlive has no TCP handle to set");
   if (!config.enable) nodeSetKeepAlive.call(socket, false, 0);
   else if (FOUR_ARGUMENTS) {
     nodeSetKeepAlive.call(socket, true, config.idleSeconds * 1000, config.intervalSeconds * 1000, config.count);

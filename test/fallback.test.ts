@@ -107,6 +107,10 @@ describe.runIf(havePython())('the fallback: a build for a platform without a por
         // A server: every accepted connection, the last configuration; one listener of ours (the test's own once-listener is off by then).
         expect(out.server).toEqual({ kernel: four ? kernel(1, 14, 10, 6) : kernel(1, 14, 1, 10), listeners: 1 });
         expect(out.destroyed.code).toBe('ERR_SOCKET_CLOSED');
+        expect(out.unix).toEqual({
+          code: 'ERR_SOCKET_NOT_TCP',
+          message: "The socket is not a TCP socket (Node's setKeepAlive has no TCP handle to set); keepalive options apply to TCP only",
+        });
 
         expect(out.raw).toEqual({ errno: -38, option: 1, syscall: 'setsockopt', notTcp: false });
         expect(out.plan).toEqual({ enable: true, idle: 15_000, interval: 3_000, count: 5, userTimeout: 30_000 });
