@@ -54,8 +54,9 @@ const runtime = process.versions.deno !== undefined ? `Deno ${process.versions.d
 
 /**
  * Refuses, before anything changes, what the caller asked for explicitly and
- * Node's setKeepAlive cannot do here; toNativeConfig calls it on the fallback. `userTimeout: 0` (the system's
- * behaviour) is what the socket has without one, so it is accepted.
+ * Node's setKeepAlive cannot do here; toNativeConfig calls it on the
+ * fallback. `userTimeout: 0` (the system's behaviour) is what the socket has
+ * without one, so it is accepted.
  */
 export function checkViaNode(config: Readonly<NativeConfig>): void {
   if (!config.enable) return; // SO_KEEPALIVE off: Node can do that everywhere
