@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { setKeepAlive, getKeepAlive } = require(root);
+const nodeSetKeepAlive = net.Socket.prototype.setKeepAlive;
 // The native call alone, for the table's decomposition: the fd is already
 // known and the options already validated.
 const { enable: nativeEnable } = require(path.join(root, 'dist', 'binding.js'));
@@ -158,8 +159,10 @@ const methods = {
   },
   node: {
     kind: 'set',
+    // Node's own method, as on a socket this library never configured (a
+    // configured socket's own setKeepAlive keeps ours: sticky).
     pass: (sockets, v) => {
-      for (const s of sockets) s.setKeepAlive(true, v.idle);
+      for (const s of sockets) nodeSetKeepAlive.call(s, true, v.idle);
     },
     expect: (v) => ({ enable: true, idle: v.idle, interval: 1000, count: 10 }),
   },
@@ -167,7 +170,7 @@ const methods = {
     kind: 'set',
     pass: (sockets, v) => {
       for (const s of sockets) {
-        s.setKeepAlive(true, v.idle);
+        nodeSetKeepAlive.call(s, true, v.idle);
         netKeepAlive.setKeepAliveInterval(s, v.interval);
         netKeepAlive.setKeepAliveProbes(s, v.count);
         netKeepAlive.setUserTimeout(s, v.userTimeout);

@@ -13,7 +13,7 @@ import {
 } from './errors';
 import { useInstead } from './clients/targets';
 import { applyViaNode, cannotRead, configureServerViaNode, fallbackSupported, VIA_NODE as viaNode } from './fallback';
-import { extraArgument, toNativeConfig, type KeepAliveOptions, type KeepAliveState, type NativeConfig } from './options';
+import { DISABLE_CONFIG as DISABLE, extraArgument, toNativeConfig, type KeepAliveOptions, type KeepAliveState, type NativeConfig } from './options';
 
 /** Anything setKeepAlive and getKeepAlive accept: tls.TLSSocket is a net.Socket, tls/http(s) servers are net.Servers. */
 export type KeepAliveTarget = net.Socket | net.Server;
@@ -37,9 +37,13 @@ const notHere = () => unsupported(`${missing.join(', ')} cannot be set or read o
 // socket's `_handle`), so it is read once and kept on the handle itself:
 // tied to that handle object, never to an fd number that could be reused.
 const kFd = Symbol('tcp-keepalive.fd');
+// Set on a handle once a socket's configuration is in its kernel socket: a
+// socket connected again has a new handle, which holds nothing of ours.
+const kHolds = Symbol('tcp-keepalive.holds');
 interface Handle {
   readonly fd?: number;
   [kFd]?: number;
+  [kHolds]?: true;
 }
 interface WithHandle {
   _handle?: Handle | null;
@@ -87,13 +91,89 @@ function apply(target: KeepAliveTarget, config: Readonly<NativeConfig>): void {
   if (failure !== undefined) throw fromFailure(failure);
 }
 
+// Sticky: clients call Node's socket.setKeepAlive(true, ms) at times the
+// user does not control (in their own 'connect' listener, on every return to
+// an http Agent's pool), and each such call sets TCP_KEEPIDLE and resets
+// TCP_KEEPINTVL to 1 s and TCP_KEEPCNT to 10. A socket this library
+// configured (enable: true) carries an own `setKeepAlive` that answers such a
+// call with nothing at all: the kernel already holds ours, so no syscall, and
+// nothing on the path where nobody calls it. A call that turns keepalive off
+// is the caller's explicit choice: it is honoured and ends the stickiness.
+const kOurs = Symbol('tcp-keepalive.ours');
+interface Sticky {
+  [kOurs]?: Readonly<NativeConfig>;
+}
+type NodeSetKeepAlive = (this: net.Socket, ...args: unknown[]) => net.Socket;
+const nodeSetKeepAlive = socketPrototype.setKeepAlive as NodeSetKeepAlive;
+
+// Node 20: (enable, initialDelay); Node 24.21+ and 26 also (enable,
+// initialDelay, interval, count) and ({ enable, initialDelay, interval, count }).
+function keepOurs(this: net.Socket & Sticky & WithHandle, enable?: unknown): net.Socket {
+  const on = enable !== null && typeof enable === 'object' ? (enable as { enable?: unknown }).enable : enable;
+  if (on) {
+    if (this._handle?.[kHolds] === true) return this; // Node's values would only undo ours, which the kernel holds
+    // eslint-disable-next-line prefer-rest-params
+    return nodeSetKeepAlive.apply(this, arguments as unknown as unknown[]);
+  }
+  release(this);
+  // eslint-disable-next-line prefer-rest-params
+  nodeSetKeepAlive.apply(this, arguments as unknown as unknown[]);
+  // Node skips the kernel when its own record says keepalive is already off
+  // (it never saw ours): turn it off here, so off is what the kernel holds.
+  if (this._handle != null && !this.connecting) apply(this, DISABLE);
+  return this;
+}
+
+/** Gives a socket back to Node's own setKeepAlive. */
+function release(target: KeepAliveTarget & Sticky): void {
+  if (target[kOurs] === undefined) return;
+  delete target[kOurs];
+  if (isSocket(target)) delete (target as Partial<net.Socket>).setKeepAlive;
+  else target.removeListener('connection', adopt);
+}
+
+function stick(target: KeepAliveTarget & Sticky, config: Readonly<NativeConfig>): void {
+  if (!config.enable) return release(target);
+  const wasSticky = target[kOurs] !== undefined;
+  target[kOurs] = config;
+  if (wasSticky) return;
+  if (isSocket(target)) (target as net.Socket).setKeepAlive = keepOurs as net.Socket['setKeepAlive'];
+  else target.prependListener('connection', adopt);
+}
+
+// An accepted socket inherits the listening socket's options from the kernel,
+// no syscall needed, unless Node's own server `keepAlive` option just called
+// setKeepAlive on it (before 'connection'): then ours is applied again. Either
+// way the socket is sticky from here on. Prepended, so the server's own
+// 'connection' listeners see it configured.
+function adopt(this: net.Server & Sticky & { keepAlive?: boolean }, socket: net.Socket): void {
+  const config = this[kOurs];
+  if (config === undefined || socket.destroyed) return;
+  try {
+    if (this.keepAlive === true) apply(socket, config);
+    const handle = (socket as WithHandle)._handle;
+    if (handle != null) handle[kHolds] = true;
+    stick(socket, config);
+  } catch (error) {
+    socket.destroy(error as Error);
+  }
+}
+
+function applyTo(target: KeepAliveTarget, config: Readonly<NativeConfig>): void {
+  apply(target, config);
+  const handle = (target as WithHandle)._handle!; // apply found one
+  if (config.enable) handle[kHolds] = true;
+  else delete handle[kHolds];
+  stick(target, config);
+}
+
 function applyPending(this: KeepAliveTarget & Deferrable): void {
   const config = this[kPending];
   delete this[kPending];
   this.removeListener('close', discardPending);
   if (config === undefined) return;
   try {
-    apply(this, config);
+    applyTo(this, config);
   } catch (error) {
     // The caller returned long ago: the only place left to report this is the
     // target itself, as Node reports any other socket failure.
@@ -168,11 +248,11 @@ function configure<T extends KeepAliveTarget>(target: T, socket: boolean, config
   if (socket) {
     // A socket with a handle that is not connecting is connected: destroy()
     // drops the handle at once. Only the other cases need a closer look.
-    if (handle != null && !(target as net.Socket).connecting) apply(target, config);
+    if (handle != null && !(target as net.Socket).connecting) applyTo(target, config);
     else if ((target as net.Socket).destroyed) throw socketClosed();
     else defer(target, config);
   } else if (handle != null && (target as net.Server).listening) {
-    apply(target, config);
+    applyTo(target, config);
   } else {
     defer(target, config);
   }

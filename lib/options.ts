@@ -83,7 +83,7 @@ const DEFAULT_CONFIG: Readonly<NativeConfig> = Object.freeze({
   given: 0,
 });
 
-const DISABLE_CONFIG: Readonly<NativeConfig> = Object.freeze({ ...DEFAULT_CONFIG, enable: false });
+export const DISABLE_CONFIG: Readonly<NativeConfig> = Object.freeze({ ...DEFAULT_CONFIG, enable: false });
 
 export function integer(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);

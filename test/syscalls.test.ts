@@ -1,6 +1,7 @@
 // Exactly the syscalls the contract promises, counted with strace: five
 // setsockopt per configuration, five getsockopt per read, no protocol check
-// on the normal path, and none at all for connections a configured server accepts.
+// on the normal path, none at all for connections a configured server accepts,
+// and none when a client calls Node's socket.setKeepAlive on a configured socket.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -64,6 +65,11 @@ describe.runIf(strace)('syscalls per operation (strace)', () => {
     expect(phases[4]).toHaveLength(5);
     const keepalive = /SO_KEEPALIVE|TCP_KEEP|TCP_USER_TIMEOUT/;
     expect(phases[5]!.filter((call) => keepalive.test(call))).toEqual([]);
-    expect(result).toEqual({ inherited: true, accepted: 20 });
+    expect(result).toMatchObject({ inherited: true, accepted: 20 });
+  });
+
+  it("Node's own socket.setKeepAlive on configured sockets (sticky): no syscall, ours kept", () => {
+    expect(phases[7]).toEqual([]);
+    expect(result).toMatchObject({ sticky: true });
   });
 });

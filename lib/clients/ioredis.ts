@@ -27,9 +27,9 @@ function isCluster(client: RedisLike | ClusterLike): client is ClusterLike {
 }
 
 function attachToRedis(redis: RedisLike, config: Readonly<NativeConfig>): Detach {
-  // ioredis applies its own `keepAlive` on the socket's connect and emits
-  // 'connect' a tick later, so this runs after it and wins. An error here
-  // (a Unix-socket connection, say) goes where ioredis reports connection
+  // ioredis's own `keepAlive` (socket.setKeepAlive, on the socket's connect)
+  // cannot undo a configured socket, whichever runs first. An error here (a
+  // Unix-socket connection, say) goes where ioredis reports connection
   // trouble: the client's 'error' event.
   const onConnect = () => {
     if (redis.stream === undefined) return;

@@ -35,8 +35,8 @@ interface PoolInternals {
 /**
  * Applies `options` to every physical connection of a pg `Pool` (those open
  * now and every new one), or to a pg `Client` (now if it is connected, else
- * when it connects). pg's own `keepAlive` runs when the socket connects,
- * before either event, so this wins. Returns a function that stops it.
+ * when it connects). pg's own `keepAlive` (socket.setKeepAlive) cannot undo
+ * a configured socket. Returns a function that stops it.
  */
 export function setPgKeepAlive(target: PgPoolLike | PgClientLike, options?: KeepAliveOptions | boolean): Detach {
   checkTarget('target', target, 'a pg Pool or Client', isPgTarget);
