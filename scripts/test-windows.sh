@@ -31,9 +31,11 @@ winpath() { local p=$1; echo "Z:${p//\//\\}"; }
 if [ ! -f "$WINEPREFIX/.complete" ]; then
   start=$SECONDS
   rm -rf "$WINEPREFIX"
+  mkdir -p "$cache" # wine makes the prefix itself, but not its parent
   # Windows 10 is what Node 20+ requires; wine's output goes to a file (it
   # misbehaves writing to a pipe).
   wine winecfg /v win10 > "$work/winecfg.log" 2>&1 || { cat "$work/winecfg.log" >&2; exit 1; }
+  wineserver -w # the prefix's first boot goes on in the background: let it finish
   touch "$WINEPREFIX/.complete"
   echo "test-windows: made the wine prefix in $((SECONDS - start)) s ($WINEPREFIX, kept for next time)"
 fi
