@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path = require('node:path');
-import { have, havePython, PY_READ, runs } from './helpers';
+import { have, haveOpenssl, havePython, PY_READ, runs, selfSignedCert } from './helpers';
 
 const root = path.join(__dirname, '..');
 let copy: string;
@@ -35,8 +35,10 @@ const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/ipv4/${name}
 // A fresh socket reads this host's sysctls (7200 s, 75 s, 9 by default).
 const untouched = kernel(0, sysctl('tcp_keepalive_time'), sysctl('tcp_keepalive_intvl'), sysctl('tcp_keepalive_probes'));
 
-describe.runIf(havePython())('the fallback: a build for a platform without a port', () => {
+describe.runIf(havePython() && haveOpenssl())('the fallback: a build for a platform without a port', () => {
+  let cert: { key: string; cert: string };
   beforeAll(() => {
+    cert = selfSignedCert();
     copy = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-fallback-'));
     for (const entry of ['package.json', 'binding.gyp', 'src', 'lib', 'tsconfig.json', 'tsconfig.build.json']) {
       cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
@@ -57,6 +59,7 @@ describe.runIf(havePython())('the fallback: a build for a platform without a por
       async () => {
         const { stdout } = await promisify(execFile)(nodeOf(major), [path.join(__dirname, 'fixtures', 'fallback.cjs'), copy, PY_READ], {
           encoding: 'utf8',
+          env: { ...process.env, TLS_CERT: JSON.stringify(cert) },
         });
         const out = JSON.parse(stdout);
         expect(out.version).toMatch(new RegExp(`^v${major}\\.`));
@@ -106,6 +109,10 @@ describe.runIf(havePython())('the fallback: a build for a platform without a por
         expect(out.connecting).toEqual(four ? kernel(1, 11, 10, 6) : kernel(1, 11, 1, 10));
         // A server: every accepted connection, the last configuration; one listener of ours (the test's own once-listener is off by then).
         expect(out.server).toEqual({ kernel: four ? kernel(1, 14, 10, 6) : kernel(1, 14, 1, 10), listeners: 1 });
+        expect(out.tls).toEqual({
+          server: four ? kernel(1, 15, 10, 6) : kernel(1, 15, 1, 10),
+          client: four ? kernel(1, 16, 10, 6) : kernel(1, 16, 1, 10),
+        });
         expect(out.destroyed.code).toBe('ERR_SOCKET_CLOSED');
         expect(out.unix).toEqual({
           code: 'ERR_SOCKET_NOT_TCP',
