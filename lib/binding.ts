@@ -37,6 +37,11 @@ export interface Binding {
   readonly optionNames: readonly string[];
   /** Milliseconds per unit of the kernel's user timeout: 1 on Linux, 1000 (seconds) on macOS. */
   readonly userTimeoutUnitMs: number;
+  /**
+   * Whether a connection accepted by a listening socket starts with all the
+   * listener's options: on Linux yes; on macOS not its idle time or user timeout.
+   */
+  readonly acceptedSocketsInherit: boolean;
 }
 
 // node-gyp-build ships no types: it loads the addon found in a folder's
@@ -112,6 +117,7 @@ function reachesNoSocket(runtime: string): Binding {
     supportedOptions: 0,
     optionNames: ['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_PROTOCOL'],
     userTimeoutUnitMs: 1,
+    acceptedSocketsInherit: false,
   };
 }
 

@@ -143,14 +143,16 @@ function stick(target: KeepAliveTarget & Sticky, config: Readonly<NativeConfig>)
 
 // An accepted socket inherits the listening socket's options from the kernel,
 // no syscall needed, unless Node's own server `keepAlive` option just called
-// setKeepAlive on it (before 'connection'): then ours is applied again. Either
-// way the socket is sticky from here on. Prepended, so the server's own
-// 'connection' listeners see it configured.
+// setKeepAlive on it (before 'connection'), or the kernel passes on only some
+// of them (macOS: not the idle time or the user timeout; the addon says so):
+// then ours is applied to it. Either way the socket is sticky from here on.
+// Prepended, so the server's own 'connection' listeners see it configured.
+const acceptedInherit = binding.acceptedSocketsInherit;
 function adopt(this: net.Server & Sticky & { keepAlive?: boolean }, socket: net.Socket): void {
   const config = this[kOurs];
   if (config === undefined || socket.destroyed) return;
   try {
-    if (this.keepAlive === true) apply(socket, config);
+    if (this.keepAlive === true || !acceptedInherit) apply(socket, config);
     const handle = (socket as WithHandle)._handle;
     if (handle != null) handle[kHolds] = true;
     stick(socket, config);

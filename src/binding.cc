@@ -171,6 +171,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   names.Freeze();
   exports.Set("optionNames", names);
+  exports.Set("acceptedSocketsInherit",
+              Napi::Boolean::New(env, tcp_keepalive::AcceptedSocketsInherit()));
   exports.Set("userTimeoutUnitMs",
               Napi::Number::New(env, tcp_keepalive::UnitMs(
                                          tcp_keepalive::kTcpUserTimeout)));

@@ -54,6 +54,11 @@ const char* OptionName(Option option);
 // the kernel cannot express is refused before any syscall.
 int UnitMs(Option option);
 
+// Whether a connection accepted by a listening socket starts with every
+// option the listener had (Linux: yes; macOS: no). Where it does not, lib/
+// configures each accepted socket itself.
+bool AcceptedSocketsInherit();
+
 // Applies TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT and then
 // SO_KEEPALIVE=1: TCP-level options go first so that a non-TCP socket fails
 // before anything was changed.

@@ -12,6 +12,10 @@
 //   when a retransmission timeout fires (so the drop comes at the first one
 //   after the limit), ends the connection with ETIMEDOUT, and does not
 //   apply to keepalive probes, which TCP_KEEPCNT alone ends.
+// - An accepted socket starts with the listener's SO_KEEPALIVE (sonewconn,
+//   kern/uipc_socket2.c), TCP_KEEPINTVL and TCP_KEEPCNT (tcp_input.c), but
+//   not its TCP_KEEPALIVE or TCP_RXT_CONNDROPTIME: lib/ configures each
+//   accepted socket here.
 // There is no SO_PROTOCOL: SO_TYPE and the address family tell TCP apart.
 #include "keepalive.h"
 
@@ -28,13 +32,13 @@ namespace tcp_keepalive {
 namespace {
 
 const OptionSpec kOptions[kOptionCount] = {
-    // level       name                  label                   unit_ms
-    {SOL_SOCKET,  SO_KEEPALIVE,         "SO_KEEPALIVE",         0},     // boolean
-    {IPPROTO_TCP, TCP_KEEPALIVE,        "TCP_KEEPALIVE",        1000},  // seconds
-    {IPPROTO_TCP, TCP_KEEPINTVL,        "TCP_KEEPINTVL",        1000},  // seconds
-    {IPPROTO_TCP, TCP_KEEPCNT,          "TCP_KEEPCNT",          0},     // probes
-    {IPPROTO_TCP, TCP_RXT_CONNDROPTIME, "TCP_RXT_CONNDROPTIME", 1000},  // seconds
-    {SOL_SOCKET,  SO_TYPE,              "SO_TYPE",              0},     // SOCK_*
+    // level       name                  label                   unit_ms inherited
+    {SOL_SOCKET,  SO_KEEPALIVE,         "SO_KEEPALIVE",         0,    true},  // boolean
+    {IPPROTO_TCP, TCP_KEEPALIVE,        "TCP_KEEPALIVE",        1000, false}, // seconds
+    {IPPROTO_TCP, TCP_KEEPINTVL,        "TCP_KEEPINTVL",        1000, true},  // seconds
+    {IPPROTO_TCP, TCP_KEEPCNT,          "TCP_KEEPCNT",          0,    true},  // probes
+    {IPPROTO_TCP, TCP_RXT_CONNDROPTIME, "TCP_RXT_CONNDROPTIME", 1000, false}, // seconds
+    {SOL_SOCKET,  SO_TYPE,              "SO_TYPE",              0,    false}, // SOCK_*
 };
 
 const int kUserTimeoutUnit = kOptions[kTcpUserTimeout].unit_ms;

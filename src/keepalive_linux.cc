@@ -15,14 +15,16 @@ namespace {
 
 // Ranges (Linux 6.18, net/ipv4/tcp.c): idle and interval 1..32767 s, count
 // 1..127, the user timeout an int >= 0 (0: the kernel's own behaviour).
+// Accepted sockets inherit all five from the listener (observed, and
+// tested in test/set-get.test.ts).
 const OptionSpec kOptions[kOptionCount] = {
-    // level       name              label               unit_ms
-    {SOL_SOCKET,  SO_KEEPALIVE,     "SO_KEEPALIVE",     0},     // boolean
-    {IPPROTO_TCP, TCP_KEEPIDLE,     "TCP_KEEPIDLE",     1000},  // seconds
-    {IPPROTO_TCP, TCP_KEEPINTVL,    "TCP_KEEPINTVL",    1000},  // seconds
-    {IPPROTO_TCP, TCP_KEEPCNT,      "TCP_KEEPCNT",      0},     // probes
-    {IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", 1},     // milliseconds
-    {SOL_SOCKET,  SO_PROTOCOL,      "SO_PROTOCOL",      0},     // IPPROTO_*
+    // level       name              label               unit_ms inherited
+    {SOL_SOCKET,  SO_KEEPALIVE,     "SO_KEEPALIVE",     0,    true},  // boolean
+    {IPPROTO_TCP, TCP_KEEPIDLE,     "TCP_KEEPIDLE",     1000, true},  // seconds
+    {IPPROTO_TCP, TCP_KEEPINTVL,    "TCP_KEEPINTVL",    1000, true},  // seconds
+    {IPPROTO_TCP, TCP_KEEPCNT,      "TCP_KEEPCNT",      0,    true},  // probes
+    {IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", 1,    true},  // milliseconds
+    {SOL_SOCKET,  SO_PROTOCOL,      "SO_PROTOCOL",      0,    false}, // IPPROTO_*
 };
 
 // Multipath TCP is TCP for this purpose: it takes the keepalive options

@@ -30,6 +30,10 @@ const char* OptionName(Option option) {
   return kNames[option];
 }
 
+// Nothing is set, so there is nothing to inherit; lib/'s fallback
+// configures each accepted socket with Node's own call.
+bool AcceptedSocketsInherit() { return false; }
+
 int UnitMs(Option option) {
   return option == kTcpKeepidle || option == kTcpKeepintvl ? 1000
          : option == kTcpUserTimeout                       ? 1

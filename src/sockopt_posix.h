@@ -19,6 +19,7 @@ struct OptionSpec {
   int name;
   const char* label;  // the name in this platform's headers, for errors
   int unit_ms;        // milliseconds per unit of the kernel's value; 0: not a time
+  bool inherited;     // an accepted socket starts with the listener's value
 };
 
 extern const OptionSpec kOptions[kOptionCount];
@@ -62,6 +63,12 @@ inline int Get(int fd, Option option, int* value, Failure* failure) {
 const char* OptionName(Option option) { return kOptions[option].label; }
 
 int UnitMs(Option option) { return kOptions[option].unit_ms; }
+
+bool AcceptedSocketsInherit() {
+  for (int i = kSoKeepalive; i <= kTcpUserTimeout; i++)
+    if (!kOptions[i].inherited) return false;
+  return true;
+}
 
 }  // namespace tcp_keepalive
 

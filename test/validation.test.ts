@@ -135,6 +135,9 @@ describe('targets that are not sockets or servers', () => {
 describe('the user timeout in the platform unit', () => {
   it('on this Linux build: milliseconds, under the kernel names the addon reports', () => {
     expect(binding.userTimeoutUnitMs).toBe(1);
+    // And accepted sockets inherit all five (set-get.test.ts reads them back), so
+    // a server's connections cost no syscall of their own (syscalls.test.ts).
+    expect(binding.acceptedSocketsInherit).toBe(true);
     expect(binding.optionNames).toEqual(['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_PROTOCOL']);
     expect(toNativeConfig({ userTimeout: 1_500 }).userTimeoutMs).toBe(1_500);
     expect(toNativeConfig({ idle: 2_147_000, interval: 32_767_000, count: 127 }).userTimeoutMs).toBe(MAX_USER_TIMEOUT);
