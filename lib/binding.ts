@@ -3,11 +3,15 @@
 import { existsSync } from 'node:fs';
 import path = require('node:path');
 import { markAsUntransferable } from 'node:worker_threads';
+import { coded } from './coded';
 import type { NativeConfig } from './options';
 
 /** What a native call reports when a syscall failed (success is `undefined`). */
 export interface NativeFailure {
-  /** Negative errno, captured right after the failing syscall. */
+  /**
+   * Negative errno, captured right after the failing syscall; 0 when no
+   * syscall failed and the kernel's answer showed the socket is not TCP.
+   */
   readonly errno: number;
   /** Index into OPTION_NAMES. */
   readonly option: number;
@@ -86,7 +90,7 @@ function loadAddon(): unknown {
       '  - leave tcp-keepalive out of the bundle and deploy node_modules/tcp-keepalive with it ' +
       '(esbuild: --external:tcp-keepalive; webpack: externals);\n' +
       `  - copy node_modules/tcp-keepalive/prebuilds/ to ${path.join(here, 'prebuilds')}/ (beside the bundle).`;
-  throw Object.assign(new Error(message, { cause: notFound }), { code: ADDON_NOT_FOUND });
+  throw coded(new Error(message, { cause: notFound }), ADDON_NOT_FOUND);
 }
 
 /**
@@ -105,9 +109,7 @@ export const RUNTIME_WITHOUT_FDS: string | undefined =
 // functions are never called from lib/.
 function reachesNoSocket(runtime: string): Binding {
   const refuse = (): never => {
-    throw Object.assign(new Error(`tcp-keepalive's addon is not loaded on ${runtime}: it could reach no socket`), {
-      code: 'ERR_KEEPALIVE_UNSUPPORTED',
-    });
+    throw coded(new Error(`tcp-keepalive's addon is not loaded on ${runtime}: it could reach no socket`), 'ERR_KEEPALIVE_UNSUPPORTED');
   };
   return {
     enable: refuse,

@@ -2,11 +2,9 @@
 // same message formats, and system errors with errno/code/syscall.
 import { getSystemErrorName, inspect } from 'node:util';
 import { OPTION_NAMES, type NativeFailure } from './binding';
+import { coded, type KeepAliveError } from './coded';
 
-/** An error this library throws or emits; `code` is stable, messages are not. */
-export interface KeepAliveError extends Error {
-  code: string;
-}
+export type { KeepAliveError };
 
 /** A failed setsockopt/getsockopt, as Node reports one (`setsockopt EINVAL`). */
 export interface KeepAliveSystemError extends KeepAliveError {
@@ -15,12 +13,6 @@ export interface KeepAliveSystemError extends KeepAliveError {
   syscall: 'setsockopt' | 'getsockopt';
   /** The socket option that failed, e.g. `TCP_KEEPCNT`. */
   option: string;
-}
-
-function coded<E extends Error>(error: E, code: string): E & KeepAliveError {
-  const e = error as E & KeepAliveError;
-  e.code = code;
-  return e;
 }
 
 // Node's addNumericalSeparator: 4294967296 -> 4_294_967_296.
@@ -64,9 +56,59 @@ function describe(value: unknown): string {
 // "argument" for a plain name, "property" for a dotted one, as Node words it.
 const kind = (name: string): string => (name.includes('.') ? 'property' : 'argument');
 
-export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & KeepAliveError {
+// Node's list wording: "a", "a or b", "a, b, or c".
+function list(items: readonly string[]): string {
+  if (items.length < 3) return items.join(' or ');
+  return `${items.slice(0, -1).join(', ')}, or ${items[items.length - 1]}`;
+}
+
+const TYPE_NAMES = new Set(['string', 'function', 'number', 'object', 'Function', 'Object', 'boolean', 'bigint', 'symbol']);
+const CLASS_NAME = /^[A-Z][a-zA-Z0-9]*$/;
+
+/**
+ * What ERR_INVALID_ARG_TYPE says is expected, worded as Node's formatter
+ * words a list (lib/internal/errors.js): type names ('object'), then class
+ * names ('Buffer'), then anything else ('net.Socket'), each group as a list:
+ * ['object', 'boolean'] is "one of type object or boolean",
+ * ['net.Socket', 'tls.TLSSocket', 'net.Server'] "one of net.Socket, tls.TLSSocket, or net.Server".
+ */
+export function expectedTypes(expected: readonly string[]): string {
+  const types: string[] = [];
+  const instances: string[] = [];
+  const other: string[] = [];
+  for (const value of expected) {
+    if (TYPE_NAMES.has(value)) types.push(value.toLowerCase());
+    else if (CLASS_NAME.test(value)) instances.push(value);
+    else other.push(value);
+  }
+  // With instances allowed, a plain object is named as the class Object.
+  if (instances.length > 0 && types.includes('object')) {
+    types.splice(types.indexOf('object'), 1);
+    instances.push('Object');
+  }
+  const parts: string[] = [];
+  if (types.length > 0) parts.push(`${types.length > 1 ? 'one of type' : 'of type'} ${list(types)}`);
+  if (instances.length > 0) parts.push(`an instance of ${list(instances)}`);
+  if (other.length > 1) parts.push(`one of ${list(other)}`);
+  else if (other.length === 1) parts.push(other[0]!.toLowerCase() === other[0] ? other[0]! : `an ${other[0]}`);
+  return parts.join(' or ');
+}
+
+/**
+ * ERR_INVALID_ARG_TYPE. `expected` is a list worded as Node words it (see
+ * expectedTypes), or a description already in words; `hint`, if any, follows
+ * in parentheses (the helper to use instead, say).
+ */
+export function invalidArgType(
+  name: string,
+  expected: string | readonly string[],
+  actual: unknown,
+  hint?: string,
+): TypeError & KeepAliveError {
+  const wanted = typeof expected === 'string' ? expected : expectedTypes(expected);
+  const why = hint === undefined ? '' : ` (${hint})`;
   return coded(
-    new TypeError(`The "${name}" ${kind(name)} must be ${expected}. Received ${describe(actual)}`),
+    new TypeError(`The "${name}" ${kind(name)} must be ${wanted}${why}. Received ${describe(actual)}`),
     'ERR_INVALID_ARG_TYPE',
   );
 }
@@ -118,8 +160,10 @@ export function unsupported(detail: string): KeepAliveError {
 
 /** Turns a native failure into the error a caller sees. */
 export function fromFailure(failure: NativeFailure): KeepAliveError {
-  const code = getSystemErrorName(failure.errno);
   const option = OPTION_NAMES[failure.option] ?? `option ${failure.option}`;
+  // The kernel answered, and the answer was "not TCP": there is no kernel error to attach.
+  if (failure.errno === 0) return notTcp(`the kernel reports it is not TCP (${option})`);
+  const code = getSystemErrorName(failure.errno);
   const error = coded(new Error(`${failure.syscall} ${code}`), code) as KeepAliveSystemError;
   error.errno = failure.errno;
   error.syscall = failure.syscall;

@@ -67,9 +67,7 @@ const isServer = (target: unknown): target is net.Server => serverPrototype.isPr
 
 function notATarget(target: unknown): Error {
   // A client (setKeepAlive(redis)) is a common first try: name its helper.
-  const hint = useInstead(target);
-  const expected = 'an instance of net.Socket, tls.TLSSocket or net.Server';
-  return invalidArgType('target', hint === undefined ? expected : `${expected} (${hint})`, target);
+  return invalidArgType('target', ['net.Socket', 'tls.TLSSocket', 'net.Server'], target, useInstead(target));
 }
 
 function fdOf(handle: Handle): number {

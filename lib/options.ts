@@ -86,7 +86,7 @@ const DEFAULT_CONFIG: Readonly<NativeConfig> = Object.freeze({
 export const DISABLE_CONFIG: Readonly<NativeConfig> = Object.freeze({ ...DEFAULT_CONFIG, enable: false });
 
 export function integer(value: unknown, name: string, min: number, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (typeof value !== 'number') throw invalidArgType(name, ['number'], value);
   if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
   if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}${secondsHint(value, min, max)}`, value);
   return value;
@@ -155,7 +155,7 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
   if (options === undefined || options === true) return DEFAULT_CONFIG;
   if (options === false) return DISABLE_CONFIG;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidArgType('options', 'of type object or boolean', options);
+    throw invalidArgType('options', ['object', 'boolean'], options);
   }
   for (const key in options) {
     if (!isOptionKey(key)) {
@@ -167,7 +167,7 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
     }
   }
   const { enable, idle, interval, count, userTimeout } = options as Record<string, unknown>;
-  if (enable !== undefined && typeof enable !== 'boolean') throw invalidArgType('options.enable', 'of type boolean', enable);
+  if (enable !== undefined && typeof enable !== 'boolean') throw invalidArgType('options.enable', ['boolean'], enable);
   const idleSeconds = idle === undefined ? DEFAULT_CONFIG.idleSeconds : seconds(idle, 'options.idle', OPTION_NAMES[1]!);
   const intervalSeconds =
     interval === undefined ? DEFAULT_CONFIG.intervalSeconds : seconds(interval, 'options.interval', OPTION_NAMES[2]!);

@@ -31,7 +31,7 @@ const GOAL_KEYS = ['detectWithin', 'idleBelow'];
  * the same deadline for a peer that vanishes while data is in flight.
  */
 export function planKeepAlive(goal: KeepAliveGoal): Required<KeepAliveOptions> {
-  if (typeof goal !== 'object' || goal === null || Array.isArray(goal)) throw invalidArgType('goal', 'of type object', goal);
+  if (typeof goal !== 'object' || goal === null || Array.isArray(goal)) throw invalidArgType('goal', ['object'], goal);
   for (const key in goal) {
     if (!GOAL_KEYS.includes(key)) {
       throw invalidArgValue(`goal.${key}`, (goal as unknown as Record<string, unknown>)[key], `is not a goal (valid: ${GOAL_KEYS.join(', ')})`);

@@ -37,7 +37,9 @@ struct Config {
 // Filled in when an operation fails: what failed, and whether the socket
 // turned out not to be TCP at all (so the caller can say that instead).
 struct Failure {
-  int err;  // -errno, captured right after the failing syscall
+  // -errno, captured right after the failing syscall; 0 when no syscall
+  // failed and the kernel's answer showed the socket is not TCP (not_tcp).
+  int err;
   Option option;
   bool is_get;  // getsockopt (true) or setsockopt (false)
   bool not_tcp;

@@ -97,10 +97,11 @@ int Disable(int fd, Failure* failure) {
   // socket must be reported and left as it is.
   int tcp = IsTcpSocket(fd);
   if (tcp <= 0) {
-    int err = tcp < 0 ? tcp : -EOPNOTSUPP;
-    Refuse(kProtocolCheck, true, err, failure);
+    // tcp == 0: the kernel answered and the socket is not TCP; no syscall
+    // failed, so the failure carries no errno (0), only not_tcp.
+    Refuse(kProtocolCheck, true, tcp, failure);
     failure->not_tcp = tcp == 0 || tcp == -ENOTSOCK;
-    return err;
+    return tcp < 0 ? tcp : -EOPNOTSUPP;
   }
   return Set(fd, kSoKeepalive, 0, failure);
 }

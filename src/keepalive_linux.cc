@@ -87,7 +87,9 @@ int Disable(int fd, Failure* failure) {
     return err;
   }
   if (!IsTcp(protocol)) {
-    Refuse(kProtocolCheck, true, -EOPNOTSUPP, failure);
+    // The getsockopt succeeded and said "not TCP": no syscall failed, so
+    // the failure carries no errno (0), only not_tcp.
+    Refuse(kProtocolCheck, true, 0, failure);
     failure->not_tcp = true;
     return -EOPNOTSUPP;
   }

@@ -113,7 +113,7 @@ describe('client helpers check their target at once', () => {
       for (const call of [() => setKeepAlive(target as never), () => getKeepAlive(target as never)]) {
         const error = thrownBy(call);
         expect(error).toMatchObject(TYPE);
-        expect(error.message).toMatch(/^The "target" argument must be an instance of net\.Socket, tls\.TLSSocket or net\.Server \(for /);
+        expect(error.message).toMatch(/^The "target" argument must be one of net\.Socket, tls\.TLSSocket, or net\.Server \(for /);
         expect(error.message).toMatch(message);
       }
     }

@@ -20,7 +20,7 @@ const RANGE = 'ERR_OUT_OF_RANGE';
 
 const bad: Array<[string, unknown, string, RegExp]> = [
   // options itself
-  ['null', null, TYPE, /^The "options" argument must be of type object or boolean\. Received null$/],
+  ['null', null, TYPE, /^The "options" argument must be one of type object or boolean\. Received null$/],
   ['a number', 5000, TYPE, /Received type number \(5000\)$/],
   ['a string', 'yes', TYPE, /Received type string \('yes'\)$/],
   ['an array', [1], TYPE, /Received an instance of Array$/],
@@ -116,7 +116,7 @@ describe('targets that are not sockets or servers', () => {
       }
       expect(thrown).toMatchObject({ code: TYPE, name: 'TypeError' });
       expect((thrown as Error).message).toMatch(
-        /^The "target" argument must be an instance of net\.Socket, tls\.TLSSocket or net\.Server\. /,
+        /^The "target" argument must be one of net\.Socket, tls\.TLSSocket, or net\.Server\. /,
       );
       expect((thrown as Error).message).toMatch(received);
     }

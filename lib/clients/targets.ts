@@ -58,5 +58,5 @@ export function useInstead(value: unknown): string | undefined {
 export function checkTarget(name: string, value: unknown, expected: string, accepts: (value: unknown) => boolean): void {
   if (accepts(value)) return;
   const hint = useInstead(value);
-  throw invalidArgType(name, hint === undefined ? expected : `${expected} (${hint})`, value);
+  throw invalidArgType(name, expected, value, hint);
 }
