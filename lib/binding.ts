@@ -131,7 +131,8 @@ export const OPTION_NAMES: readonly string[] = binding.optionNames;
 
 // The addon reads and writes this memory directly. Detaching it (by
 // transferring it in a postMessage or structuredClone) would pull it from
-// under the addon; marked untransferable, such calls copy it instead.
+// under the addon; marked untransferable, such calls copy it instead (Node
+// 20) or throw DataCloneError (Node 22 and later).
 const slots = binding.slots;
 markAsUntransferable(slots.buffer);
 

@@ -27,10 +27,19 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 20_000): Promise<void> {
+// `ready`, when given, must also have appeared in the server's output: a
+// port that accepts is not always a server that answers (PostgreSQL accepts
+// while it replays its log, then refuses with "the database system is
+// starting up").
+async function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 20_000, ready?: RegExp): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log()}`);
+    if (ready && !ready.test(log())) {
+      if (Date.now() > deadline) throw new Error(`server did not log ${ready} within ${timeoutMs} ms:\n${log()}`);
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
       s.once('connect', () => {
@@ -153,7 +162,7 @@ export async function startPostgres(tls?: { cert: string; key: string }): Promis
     ? spawn(runAs.cmd, [...runAs.prefix, bin, ...options], { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() })
     : spawn(bin, options, { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
   const log = capture(child);
-  await waitForPort(port, child, log);
+  await waitForPort(port, child, log, 20_000, /database system is ready to accept connections/);
   return { port, unixSocket: dir, pid: child.pid!, stop: stopper(child, () => rmSync(dir, { recursive: true, force: true })) };
 }
 
