@@ -145,6 +145,16 @@ export function serverNotListening(): KeepAliveError {
   return coded(new Error('The server is not listening: there is no kernel socket to read'), 'ERR_SERVER_NOT_LISTENING');
 }
 
+export function listensElsewhere(): KeepAliveError {
+  return coded(
+    new Error(
+      "The server is a cluster worker's with round-robin scheduling: its listening socket is in the primary process, " +
+        'out of reach. setKeepAlive(server) configures each connection it accepts instead: read one with getKeepAlive(socket)',
+    ),
+    'ERR_SERVER_LISTENS_IN_PRIMARY',
+  );
+}
+
 export function notTcp(detail: string, cause?: Error): KeepAliveError {
   const error = coded(
     new Error(`The socket is not a TCP socket (${detail}); keepalive options apply to TCP only`),

@@ -6,6 +6,7 @@ import {
   fromFailure,
   invalidArgType,
   notTcp,
+  listensElsewhere,
   serverNotListening,
   socketClosed,
   socketNotConnected,
@@ -47,12 +48,6 @@ interface Handle {
 }
 interface WithHandle {
   _handle?: Handle | null;
-}
-
-// The configuration waiting for a socket to connect or a server to listen.
-const kPending = Symbol('tcp-keepalive.pending');
-interface Deferrable {
-  [kPending]?: Readonly<NativeConfig>;
 }
 
 // `instanceof net.Socket` runs stream.Writable's Symbol.hasInstance, a JS
@@ -97,6 +92,12 @@ function apply(target: KeepAliveTarget, config: Readonly<NativeConfig>): void {
 // call with nothing at all: the kernel already holds ours, so no syscall, and
 // nothing on the path where nobody calls it. A call that turns keepalive off
 // is the caller's explicit choice: it is honoured and ends the stickiness.
+//
+// The configuration belongs to the object, as Node's own keepalive setting
+// does: kOurs holds it, a socket gets it on every connect (the same net.Socket
+// connected again after destroy() or a failed connect), a server on every
+// listen (close() and listen() again). A socket's `false` waiting for the
+// connect is held there too, applied once, then the socket is Node's.
 const kOurs = Symbol('tcp-keepalive.ours');
 interface Sticky {
   [kOurs]?: Readonly<NativeConfig>;
@@ -122,82 +123,153 @@ function keepOurs(this: net.Socket & Sticky & WithHandle, enable?: unknown): net
   return this;
 }
 
-/** Gives a socket back to Node's own setKeepAlive. */
+/** Gives a socket or server back to Node: nothing of ours is applied or kept any more. */
 function release(target: KeepAliveTarget & Sticky): void {
-  if (target[kOurs] === undefined) return;
+  const kept = target[kOurs];
+  if (kept === undefined) return;
   delete target[kOurs];
-  if (isSocket(target)) delete (target as Partial<net.Socket>).setKeepAlive;
-  else target.removeListener('connection', adopt);
-}
-
-function stick(target: KeepAliveTarget & Sticky, config: Readonly<NativeConfig>): void {
-  if (!config.enable) return release(target);
-  const wasSticky = target[kOurs] !== undefined;
-  target[kOurs] = config;
-  if (wasSticky) return;
-  if (isSocket(target)) (target as net.Socket).setKeepAlive = keepOurs as net.Socket['setKeepAlive'];
-  else target.prependListener('connection', adopt);
-}
-
-// An accepted socket inherits the listening socket's options from the kernel,
-// no syscall needed, unless Node's own server `keepAlive` option just called
-// setKeepAlive on it (before 'connection'), or the kernel passes on only some
-// of them (macOS: not the idle time or the user timeout; the addon says so):
-// then ours is applied to it. Either way the socket is sticky from here on.
-// Prepended, so the server's own 'connection' listeners see it configured.
-const acceptedInherit = binding.acceptedSocketsInherit;
-function adopt(this: net.Server & Sticky & { keepAlive?: boolean }, socket: net.Socket): void {
-  const config = this[kOurs];
-  if (config === undefined || socket.destroyed) return;
-  try {
-    if (this.keepAlive === true || !acceptedInherit) apply(socket, config);
-    const handle = (socket as WithHandle)._handle;
-    if (handle != null) handle[kHolds] = true;
-    stick(socket, config);
-  } catch (error) {
-    socket.destroy(error as Error);
+  if (isSocket(target)) {
+    if (kept.enable) delete (target as Partial<net.Socket>).setKeepAlive;
+    target.removeListener('connect', onConnect);
+  } else {
+    target.removeListener('listening', onListening);
+    target.removeListener('connection', adopt);
   }
 }
 
-function applyTo(target: KeepAliveTarget, config: Readonly<NativeConfig>): void {
-  apply(target, config);
-  const handle = (target as WithHandle)._handle!; // apply found one
-  if (config.enable) handle[kHolds] = true;
-  else delete handle[kHolds];
-  stick(target, config);
+/**
+ * Keeps `config` on a socket from now on: sticky while it enables keepalive,
+ * and, with `follow`, applied again on every later connect of the object (an
+ * accepted socket never connects, so it is only made sticky).
+ */
+function keepOnSocket(socket: net.Socket & Sticky, config: Readonly<NativeConfig>, follow: boolean): void {
+  const kept = socket[kOurs];
+  socket[kOurs] = config;
+  if (config.enable) {
+    if (kept?.enable !== true) socket.setKeepAlive = keepOurs as net.Socket['setKeepAlive'];
+  } else if (kept?.enable === true) {
+    delete (socket as Partial<net.Socket>).setKeepAlive;
+  }
+  // Prepended, so the user's own 'connect' listeners already see it applied.
+  if (follow && kept === undefined) socket.prependListener('connect', onConnect);
 }
 
-function applyPending(this: KeepAliveTarget & Deferrable): void {
-  const config = this[kPending];
-  delete this[kPending];
-  this.removeListener('close', discardPending);
+/** Keeps an enabling `config` on a server: applied on every listen, its accepted sockets sticky. */
+function keepOnServer(server: net.Server & Sticky, config: Readonly<NativeConfig>): void {
+  const kept = server[kOurs] !== undefined;
+  server[kOurs] = config;
+  if (kept) return;
+  server.prependListener('listening', onListening);
+  server.prependListener('connection', adopt);
+}
+
+function onConnect(this: net.Socket & Sticky): void {
+  const config = this[kOurs];
   if (config === undefined) return;
   try {
     applyTo(this, config);
   } catch (error) {
     // The caller returned long ago: the only place left to report this is the
-    // target itself, as Node reports any other socket failure.
-    if (isSocket(this)) this.destroy(error as Error);
-    else this.emit('error', error);
+    // socket itself, as Node reports any other socket failure.
+    release(this);
+    this.destroy(error as Error);
+    return;
+  }
+  if (!config.enable) release(this);
+}
+
+function onListening(this: net.Server & Sticky): void {
+  const config = this[kOurs];
+  if (config === undefined) return;
+  try {
+    applyToServer(this, config);
+  } catch (error) {
+    release(this);
+    this.emit('error', error);
   }
 }
 
-function discardPending(this: net.Socket & Deferrable): void {
-  delete this[kPending];
-  this.removeListener('connect', applyPending);
+// In a cluster worker with round-robin scheduling (Node's default, and pm2's
+// cluster mode) the listening socket is in the primary process: the worker's
+// server has a stand-in handle with no fd, and each connection arrives over
+// IPC. Nothing can be inherited there.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const inClusterWorker = (require('node:cluster') as { isWorker: boolean }).isWorker;
+function listensInPrimary(server: net.Server): boolean {
+  return inClusterWorker && (server as WithHandle)._handle?.fd === undefined;
 }
 
-function defer(target: KeepAliveTarget & Deferrable, config: Readonly<NativeConfig>): void {
-  const waiting = target[kPending] !== undefined;
-  target[kPending] = config; // the last call before connect wins
-  if (waiting) return;
-  if (isSocket(target)) {
-    // Prepended, so the user's own 'connect' listeners already see it applied.
-    target.prependOnceListener('connect', applyPending);
-    target.once('close', discardPending); // a failed connect leaves nothing behind
-  } else {
-    target.prependOnceListener('listening', applyPending);
+// An accepted socket inherits the listening socket's options from the kernel,
+// no syscall needed, unless Node's own server `keepAlive` option just called
+// setKeepAlive on it (before 'connection'), or the kernel passes on only some
+// of them (macOS: not the idle time or the user timeout; the addon says so),
+// or there is no listening socket of ours to inherit from (a round-robin
+// cluster worker): then ours is applied to it. Either way the socket is sticky
+// from here on. Prepended, so the server's own 'connection' listeners see it
+// configured.
+const acceptedInherit = binding.acceptedSocketsInherit;
+function adopt(this: net.Server & Sticky & { keepAlive?: boolean }, socket: net.Socket): void {
+  const config = this[kOurs];
+  if (config === undefined || socket.destroyed) return;
+  try {
+    if (this.keepAlive === true || !acceptedInherit || listensInPrimary(this)) apply(socket, config);
+    const handle = (socket as WithHandle)._handle;
+    if (handle != null) handle[kHolds] = true;
+    keepOnSocket(socket, config, false);
+  } catch (error) {
+    socket.destroy(error as Error);
   }
+}
+
+function applyTo(target: net.Socket, config: Readonly<NativeConfig>): void {
+  apply(target, config);
+  const handle = (target as WithHandle)._handle!; // apply found one
+  if (config.enable) handle[kHolds] = true;
+  else delete handle[kHolds];
+}
+
+function applyToServer(server: net.Server, config: Readonly<NativeConfig>): void {
+  if (!listensInPrimary(server)) apply(server, config);
+}
+
+// tls.connect({ socket }) over a socket that is not connected yet wraps it in
+// a JS stream: the TLS socket then has no fd of its own, and the TCP
+// connection is that socket's (`_parent`): it is configured and read there.
+function tcpSocketOf(socket: net.Socket): net.Socket {
+  const parent = (socket as { _parent?: unknown })._parent;
+  if (!isSocket(parent)) return socket;
+  const fd = socket.connecting ? undefined : (socket as WithHandle)._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? socket : parent;
+}
+
+// child.send('socket', s) without keepOpen takes the handle away and leaves a
+// socket that looks like one never connected: no handle, not connecting, not
+// destroyed. Node's async id (-1 until a handle is attached) tells them apart.
+let asyncIdSymbol: symbol | undefined;
+function closed(socket: net.Socket): boolean {
+  if (socket.destroyed) return true;
+  if ((socket as WithHandle)._handle != null || socket.connecting) return false;
+  asyncIdSymbol ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'async_id_symbol');
+  const id = asyncIdSymbol === undefined ? undefined : (socket as unknown as Record<symbol, unknown>)[asyncIdSymbol];
+  return typeof id === 'number' && id !== -1;
+}
+
+function configureSocket(target: net.Socket, config: Readonly<NativeConfig>): void {
+  const socket = tcpSocketOf(target);
+  const handle = (socket as WithHandle)._handle;
+  // A socket with a handle that is not connecting is connected: destroy()
+  // drops the handle at once. Only the other cases need a closer look.
+  const connected = handle != null && !socket.connecting;
+  if (connected) applyTo(socket, config);
+  else if (closed(socket)) throw socketClosed();
+  if (connected && !config.enable) release(socket);
+  else keepOnSocket(socket, config, true);
+}
+
+function configureServer(server: net.Server, config: Readonly<NativeConfig>): void {
+  if ((server as WithHandle)._handle != null && server.listening) applyToServer(server, config);
+  if (config.enable) keepOnServer(server, config);
+  else release(server); // a listening socket made later starts with keepalive off
 }
 
 function checkSupported(config: Readonly<NativeConfig>): void {
@@ -244,18 +316,8 @@ function configure<T extends KeepAliveTarget>(target: T, socket: boolean, config
     configureServerViaNode(target as net.Server, config);
     return target;
   }
-  const handle = (target as WithHandle)._handle;
-  if (socket) {
-    // A socket with a handle that is not connecting is connected: destroy()
-    // drops the handle at once. Only the other cases need a closer look.
-    if (handle != null && !(target as net.Socket).connecting) applyTo(target, config);
-    else if ((target as net.Socket).destroyed) throw socketClosed();
-    else defer(target, config);
-  } else if (handle != null && (target as net.Server).listening) {
-    applyTo(target, config);
-  } else {
-    defer(target, config);
-  }
+  if (socket) configureSocket(target as net.Socket, config);
+  else configureServer(target as net.Server, config);
   return target;
 }
 
@@ -265,13 +327,16 @@ export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
   if (!socket && !isServer(target)) throw notATarget(target);
   if (viaNode) throw cannotRead();
   if (missing.length > 0) throw notHere();
-  const handle = (target as WithHandle)._handle;
+  const tcp = socket ? tcpSocketOf(target as net.Socket) : target;
+  const handle = (tcp as WithHandle)._handle;
   if (socket) {
-    if (handle == null || (target as net.Socket).connecting) {
-      throw (target as net.Socket).destroyed ? socketClosed() : socketNotConnected();
+    if (handle == null || (tcp as net.Socket).connecting) {
+      throw closed(tcp as net.Socket) ? socketClosed() : socketNotConnected();
     }
   } else if (handle == null || !(target as net.Server).listening) {
     throw serverNotListening();
+  } else if (listensInPrimary(target as net.Server)) {
+    throw listensElsewhere();
   }
   const failure = binding.read(fdOf(handle));
   if (failure !== undefined) throw fromFailure(failure);

@@ -1,0 +1,91 @@
+// A server's configuration belongs to the server object: it applies on every
+// listen, and in cluster workers too, where (with round-robin scheduling, the
+// default) the worker has no listening socket of its own. Real servers, a
+// real cluster (real child processes), syscalls counted with strace.
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net = require('node:net');
+import { tmpdir } from 'node:os';
+import path = require('node:path');
+import { getKeepAlive, setKeepAlive } from '../lib';
+import { have, havePython, kernelView, runs } from './helpers';
+
+const python = havePython();
+const strace = have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)');
+
+const A = { idle: 21_000, interval: 3_000, count: 2 };
+const stateOfA = { enable: true, ...A, userTimeout: 27_000 };
+
+describe('a server listening again', () => {
+  it('close() and listen() again: the new listening socket is configured, and its connections inherit it', async () => {
+    const server = net.createServer();
+    setKeepAlive(server, A);
+    for (let round = 0; round < 2; round++) {
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      expect(getKeepAlive(server)).toEqual(stateOfA);
+      if (python) expect((await kernelView(server)).intervalSeconds).toBe(3);
+      const acceptedP = once(server, 'connection') as Promise<[net.Socket]>;
+      const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+      const [accepted] = await acceptedP;
+      expect(getKeepAlive(accepted)).toEqual(stateOfA);
+      client.destroy();
+      accepted.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(server.listenerCount('listening')).toBe(1);
+  });
+});
+
+interface ClusterRun {
+  result: { accepted: unknown[]; serverRead: { state?: unknown; error?: { code: string; message: string } } };
+  /** Keepalive setsockopt calls made while the worker accepted its connections. */
+  acceptingCalls: string[];
+}
+
+function runCluster(policy: 'rr' | 'none', nodeOption = ''): ClusterRun {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-cluster-'));
+  try {
+    const log = path.join(dir, 'trace');
+    const out = execFileSync(
+      'strace',
+      ['-f', '-qq', '-o', log, '-e', 'trace=setsockopt,getsockopt,kill', process.execPath,
+        path.join(__dirname, 'fixtures', 'cluster-server.cjs'), policy, nodeOption],
+      { cwd: path.join(__dirname, '..'), encoding: 'utf8', timeout: 30_000 },
+    );
+    const phases: string[][] = [[]];
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      if (/\bkill\(\d+, 0\)/.test(line)) phases.push([]);
+      const m = /\bsetsockopt\(\d+, \w+, (SO_KEEPALIVE|TCP_KEEP\w+|TCP_USER_TIMEOUT)/.exec(line);
+      if (m) phases[phases.length - 1]!.push(m[1]!);
+    }
+    return { result: JSON.parse(out), acceptingCalls: phases[1]! };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe.runIf(strace)('cluster workers', () => {
+  it('round-robin (the default, pm2 cluster mode): every accepted connection is configured in the worker', () => {
+    const { result, acceptingCalls } = runCluster('rr');
+    expect(result.accepted).toEqual(Array(5).fill(stateOfA));
+    // No listening socket in the worker to inherit from: one configuration per connection.
+    expect(acceptingCalls.filter((call) => call === 'TCP_KEEPIDLE')).toHaveLength(5);
+    expect(acceptingCalls).toHaveLength(25);
+    expect(result.serverRead.error?.code).toBe('ERR_SERVER_LISTENS_IN_PRIMARY');
+  });
+
+  it("round-robin with Node's own keepAlive server option: the connections read ours", () => {
+    const { result } = runCluster('rr', 'keepAlive');
+    expect(result.accepted).toEqual(Array(5).fill(stateOfA));
+  });
+
+  it('SCHED_NONE: the worker listens itself; its connections inherit, with no keepalive syscall', () => {
+    const { result, acceptingCalls } = runCluster('none');
+    expect(result.accepted).toEqual(Array(5).fill(stateOfA));
+    expect(acceptingCalls).toEqual([]);
+    expect(result.serverRead).toEqual({ state: stateOfA });
+  });
+});
