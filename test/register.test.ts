@@ -54,6 +54,18 @@ describe.runIf(haveOpenssl())('every connection of a process (real Node processe
     });
   }
 
+  for (const sched of ['rr', 'none'] as const) {
+    it(`cluster (${sched === 'rr' ? 'round-robin, the default' : 'SCHED_NONE'}): a worker's accepted connection holds TCP_KEEPALIVE, no warning`, () => {
+      // The primary and the worker both run with the flag (cluster.fork passes
+      // execArgv and the environment on). Round-robin: the primary's listening
+      // socket is configured, and the connections it hands over keep that.
+      const out = run({ SCHED: sched, TCP_KEEPALIVE: 'idle=10s,interval=2s,count=3' },
+        ['--require', 'tcp-keepalive/register', path.join(__dirname, 'fixtures', 'register-cluster.cjs')]);
+      expect(out.stderr).toBe('');
+      expect(JSON.parse(out.stdout)).toEqual({ accepted: expected, warnings: [] });
+    });
+  }
+
   it('TCP_KEEPALIVE=off registers nothing', () => {
     const out = run({ ...tlsEnv, TCP_KEEPALIVE: 'off' }, ['--import', 'tcp-keepalive/register', fixture]);
     const { result } = JSON.parse(out.stdout) as { result: Record<string, { enable: boolean }> };
