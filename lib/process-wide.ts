@@ -30,6 +30,9 @@ interface Watched {
   [kConfig]?: Readonly<NativeConfig>;
   _pipeName?: string;
 }
+interface WithHandle {
+  _handle?: { fd?: unknown } | null;
+}
 
 // Live registrations, newest last; the newest one configures new sockets.
 const registrations: Array<{ config: Readonly<NativeConfig> }> = [];
@@ -83,8 +86,19 @@ function onConnect(this: net.Socket & Watched): void {
   }
 }
 
+// A cluster worker with round-robin scheduling (Node's default) listens
+// through the primary: its server has a stand-in handle with no fd, and the
+// primary's own listening socket, configured by the primary's registration
+// (cluster.fork passes on execArgv and the environment), hands over
+// connections that already hold the options. Configuring each of them again
+// in the worker would cost five syscalls per connection for nothing.
+const isClusterWorker = 'NODE_UNIQUE_ID' in process.env;
+const listensInPrimary = (server: net.Server & WithHandle) =>
+  isClusterWorker && server._handle != null && typeof server._handle.fd !== 'number';
+
 function onListening(this: net.Server & Watched): void {
   if (this._pipeName !== undefined) return; // a Unix-domain socket or pipe
+  if (listensInPrimary(this)) return;
   try {
     setValidatedKeepAlive(this, this[kConfig]!);
   } catch (error) {
