@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import net = require('node:net');
 import mysql = require('mysql2');
-import { getKeepAlive, setKeepAlive } from '../lib/index';
+import { getKeepAlive, register, setKeepAlive } from '../lib/index';
 import { setMysqlKeepAlive } from '../lib/clients/mysql2';
 import { haveMariaDB, startMariaDB, type Server } from './servers';
 
@@ -47,8 +47,11 @@ describe.runIf(haveMariaDB())('mysql2 (MariaDB on loopback)', () => {
     }],
     ['the stream factory: setKeepAlive(net.connect(...))', (port: number) =>
       mysql.createPool({ user: 'root', connectionLimit: 1, stream: () => setKeepAlive(net.connect(port, '127.0.0.1'), options) })],
+    ['register() (process-wide), mysql2 keepalive with a delay in its own connect listener', (port: number) =>
+      mysql.createPool({ host: '127.0.0.1', port, user: 'root', connectionLimit: 1, keepAliveInitialDelay: 30_000 })],
   ] as const) {
     it(`${how}: configured at steady state and after a server-side KILL and the pool's reconnect`, async () => {
+      const unregister = how.startsWith('register()') ? register(options) : () => {};
       const pool = make(server.port);
       try {
         await query(pool, 'SELECT 1');
@@ -64,6 +67,7 @@ describe.runIf(haveMariaDB())('mysql2 (MariaDB on loopback)', () => {
         expect(getKeepAlive(streamOf(second))).toEqual(expected);
         second.release();
       } finally {
+        unregister();
         await new Promise((r) => pool.end(r));
       }
     });

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net = require('node:net');
 import postgres = require('postgres');
-import { getKeepAlive, setKeepAlive } from '../lib/index';
+import { getKeepAlive, register, setKeepAlive } from '../lib/index';
+import { socketsTo, until } from './servers';
 import { havePostgres, startPostgres, type Server } from './servers';
 
 const options = { idle: 10_000, interval: 2000, count: 3 };
@@ -53,9 +54,46 @@ describe.runIf(havePostgres())('postgres.js (PostgreSQL on loopback)', () => {
         }
       }
       expect(again).not.toBe(pid);
-      expect(sockets).toHaveLength(2);
-      expect(getKeepAlive(sockets[1]!)).toEqual(expected);
+      // A new socket from the factory (more than one if a first attempt failed under load).
+      const last = sockets.at(-1)!;
+      expect(sockets.length).toBeGreaterThanOrEqual(2);
+      expect(getKeepAlive(last)).toEqual(expected);
     } finally {
+      await sql.end({ timeout: 1 });
+      await admin.end({ timeout: 1 });
+    }
+  });
+
+  it('register() (process-wide), postgres.js connecting by itself and calling setKeepAlive(true, 60 s) in its connect handler: ours holds, also after pg_terminate_backend and its reconnect', async () => {
+    const admin = postgres({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres', max: 1 });
+    await admin`select 1`; // connected before register(): not configured, and not the socket read below
+    const adminSockets = socketsTo(server.port);
+    const unregister = register(options);
+    const sql = postgres({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres', max: 1 });
+    const clientSocket = (except: net.Socket[]) =>
+      until(() => {
+        const sockets = socketsTo(server.port).filter((s) => !except.includes(s) && !adminSockets.includes(s));
+        return sockets.length === 1 ? sockets[0] : undefined;
+      }, 'the postgres.js socket');
+    try {
+      const [{ pid }] = await sql<[{ pid: number }]>`select pg_backend_pid() as pid`;
+      const first = await clientSocket([]);
+      expect(getKeepAlive(first)).toEqual(expected);
+
+      await admin`select pg_terminate_backend(${pid})`;
+      let again: number | undefined;
+      for (let i = 0; again === undefined && i < 20; i++) {
+        try {
+          [{ pid: again }] = await sql<[{ pid: number }]>`select pg_backend_pid() as pid`;
+        } catch {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      expect(again).not.toBe(pid);
+      const second = await clientSocket([first]);
+      expect(getKeepAlive(second)).toEqual(expected);
+    } finally {
+      unregister();
       await sql.end({ timeout: 1 });
       await admin.end({ timeout: 1 });
     }
