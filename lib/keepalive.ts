@@ -300,6 +300,14 @@ export function setKeepAlive<T extends KeepAliveTarget>(
 }
 
 /**
+ * The configuration this library keeps on a socket or server, if any: for
+ * the process-wide mode, which leaves alone what was configured explicitly.
+ */
+export function keptConfiguration(target: KeepAliveTarget): Readonly<NativeConfig> | undefined {
+  return (target as KeepAliveTarget & Sticky)[kOurs];
+}
+
+/**
  * setKeepAlive with options toNativeConfig has already validated: for the
  * client helpers, which validate once when attached rather than on every
  * connection.

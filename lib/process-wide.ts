@@ -13,7 +13,7 @@
 // copies the options to every connection it accepts, so accepting costs
 // nothing. Accepted sockets never go through connect.
 import net = require('node:net');
-import { setValidatedKeepAlive } from './keepalive';
+import { keptConfiguration, setValidatedKeepAlive } from './keepalive';
 import { invalidArgValue, type KeepAliveError } from './errors';
 import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from './options';
 import { planKeepAlive } from './plan';
@@ -77,10 +77,17 @@ function listen(this: net.Server & Watched): net.Server {
 }
 
 // Prepended, so the application's own 'connect' listeners see it configured.
+// What the application configured explicitly wins: a setKeepAlive(socket, ...)
+// made after connect() began has been applied just before this (its listener
+// was prepended later); one made once connected comes after and replaces ours.
+// A clients' own socket.setKeepAlive(true, ms) changes nothing (sticky).
 function onConnect(this: net.Socket & Watched): void {
   if (this.destroyed) return; // an earlier listener closed it: nothing to keep alive
+  const config = this[kConfig]!;
+  const kept = keptConfiguration(this);
+  if (kept !== undefined && kept !== config) return;
   try {
-    setValidatedKeepAlive(this, this[kConfig]!);
+    setValidatedKeepAlive(this, config);
   } catch (error) {
     warnOnce('socket', error as KeepAliveError);
   }

@@ -16,6 +16,21 @@ describe.runIf(havePostgres())('postgres.js (PostgreSQL on loopback)', () => {
   let server: Server;
   beforeAll(async () => {
     server = await startPostgres();
+    // The port opens before the server takes queries ("the database system is starting up").
+    const probe = postgres({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres', max: 1, onnotice: () => {} });
+    try {
+      for (let i = 0; ; i++) {
+        try {
+          await probe`select 1`;
+          break;
+        } catch (error) {
+          if (i === 200) throw error;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    } finally {
+      await probe.end({ timeout: 1 });
+    }
   });
   afterAll(async () => {
     await server?.stop();
