@@ -213,9 +213,9 @@ describe.runIf(strace)('what the process-wide mode costs in syscalls (strace)', 
     }
   }
 
-  it('five setsockopt per client connection, five on the listening socket, nothing per accepted connection, nothing else', () => {
-    const [, listenWith, connectWith] = phases(true);
-    const [, listenWithout, connectWithout] = phases(false);
+  it('five setsockopt per client connection, five on the listening socket, nothing per accepted connection, nothing else; none when a client calls Node\'s setKeepAlive after us', () => {
+    const [, listenWith, connectWith, nodeCallWith] = phases(true);
+    const [, listenWithout, connectWithout, nodeCallWithout] = phases(false);
     const five = (n: number) => ({
       'setsockopt TCP_KEEPIDLE': n,
       'setsockopt TCP_KEEPINTVL': n,
@@ -228,5 +228,9 @@ describe.runIf(strace)('what the process-wide mode costs in syscalls (strace)', 
     // client side, none for the 20 the server accepted; no getpeername, no
     // getsockname and no getsockopt of ours.
     expect(connectWith).toEqual({ ...connectWithout, ...five(20) });
+    // Node's own socket.setKeepAlive(true, 5000) on each: four syscalls each
+    // without the mode; with it the kernel already holds ours and nothing is made.
+    expect(nodeCallWithout).toEqual({ 'setsockopt SO_KEEPALIVE': 20, 'setsockopt TCP_KEEPIDLE': 20, 'setsockopt TCP_KEEPINTVL': 20, 'setsockopt TCP_KEEPCNT': 20 });
+    expect(nodeCallWith).toEqual({});
   });
 });
