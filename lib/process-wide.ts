@@ -106,8 +106,11 @@ const listensInPrimary = (server: net.Server & WithHandle) =>
 function onListening(this: net.Server & Watched): void {
   if (this._pipeName !== undefined) return; // a Unix-domain socket or pipe
   if (listensInPrimary(this)) return;
+  const config = this[kConfig]!;
+  const kept = keptConfiguration(this);
+  if (kept !== undefined && kept !== config) return; // setKeepAlive(server, ...) by the application wins
   try {
-    setValidatedKeepAlive(this, this[kConfig]!);
+    setValidatedKeepAlive(this, config);
   } catch (error) {
     // listen(handle) and listen({ fd }) can be anything; not TCP is skipped.
     if ((error as KeepAliveError).code === 'ERR_SOCKET_NOT_TCP') return;

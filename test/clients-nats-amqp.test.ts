@@ -68,7 +68,7 @@ describe.runIf(haveRabbitMQ())('amqplib (RabbitMQ on loopback) under register()'
 
       const closed = once(connection, 'close');
       connection.on('error', () => {}); // the forced close is reported here too
-      rabbit.ctl(['close_all_connections', 'killed by the test']);
+      await rabbit.ctl(['close_all_connections', 'killed by the test']);
       await closed;
       connection = await amqplib.connect(url);
       const second = (connection.connection as unknown as { stream: net.Socket }).stream;
@@ -80,5 +80,5 @@ describe.runIf(haveRabbitMQ())('amqplib (RabbitMQ on loopback) under register()'
       unregister();
       await connection.close().catch(() => {});
     }
-  }, 20_000);
+  }, 60_000); // rabbitmqctl starts an Erlang VM: seconds on a busy machine
 });

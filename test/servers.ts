@@ -1,7 +1,7 @@
 // Throwaway Redis and PostgreSQL servers on loopback, on free ports, started
 // in the foreground and stopped by PID. Debian's packages: redis-server,
 // postgresql (scripts/test-deps.sh installs them).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
 import net = require('node:net');
@@ -208,8 +208,8 @@ export const haveRabbitMQ = () =>
   have('rabbitmq-server', () => existsSync(path.join(RABBITMQ, 'rabbitmq-server')) && execFileSync('sh', ['-c', 'command -v epmd']).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y rabbitmq-server)');
 
 export interface RabbitMQ extends Server {
-  /** Runs rabbitmqctl against this node (about 1 s: it starts an Erlang VM). */
-  ctl(args: string[]): string;
+  /** Runs rabbitmqctl against this node (about 1 s on an idle machine: it starts an Erlang VM). */
+  ctl(args: string[]): Promise<string>;
 }
 
 /**
@@ -278,7 +278,10 @@ export async function startRabbitMQ(): Promise<RabbitMQ> {
     unixSocket: '',
     pid: child.pid!,
     stop,
-    ctl: (args) => execFileSync(path.join(RABBITMQ, 'rabbitmqctl'), ['-q', ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    ctl: (args) =>
+      new Promise((resolve, reject) =>
+        execFile(path.join(RABBITMQ, 'rabbitmqctl'), ['-q', ...args], { env, encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      ),
   };
 }
 
