@@ -80,7 +80,7 @@ function listen(this: net.Server & Watched): net.Server {
 // What the application configured explicitly wins: a setKeepAlive(socket, ...)
 // made after connect() began has been applied just before this (its listener
 // was prepended later); one made once connected comes after and replaces ours.
-// A clients' own socket.setKeepAlive(true, ms) changes nothing (sticky).
+// A client's own socket.setKeepAlive(true, ms) later changes nothing (sticky).
 function onConnect(this: net.Socket & Watched): void {
   if (this.destroyed) return; // an earlier listener closed it: nothing to keep alive
   const config = this[kConfig]!;
