@@ -77,17 +77,18 @@ function listen(this: net.Server & Watched): net.Server {
 }
 
 // Prepended, so the application's own 'connect' listeners see it configured.
-// What the application configured explicitly wins: a setKeepAlive(socket, ...)
-// made after connect() began has been applied just before this (its listener
-// was prepended later); one made once connected comes after and replaces ours.
-// A client's own socket.setKeepAlive(true, ms) later changes nothing (sticky).
+// Once configured, the socket keeps the configuration itself, through
+// reconnects of the same object too, so a socket that already has one is
+// left alone: ours, or one the application gave it explicitly, which wins (a
+// setKeepAlive(socket, ...) made after connect() began has been applied just
+// before this, as its listener was prepended later; one made once connected
+// comes after and replaces ours). A client's own socket.setKeepAlive(true, ms)
+// later changes nothing (sticky).
 function onConnect(this: net.Socket & Watched): void {
   if (this.destroyed) return; // an earlier listener closed it: nothing to keep alive
-  const config = this[kConfig]!;
-  const kept = keptConfiguration(this);
-  if (kept !== undefined && kept !== config) return;
+  if (keptConfiguration(this) !== undefined) return;
   try {
-    setValidatedKeepAlive(this, config);
+    setValidatedKeepAlive(this, this[kConfig]!);
   } catch (error) {
     warnOnce('socket', error as KeepAliveError);
   }
@@ -106,11 +107,10 @@ const listensInPrimary = (server: net.Server & WithHandle) =>
 function onListening(this: net.Server & Watched): void {
   if (this._pipeName !== undefined) return; // a Unix-domain socket or pipe
   if (listensInPrimary(this)) return;
-  const config = this[kConfig]!;
-  const kept = keptConfiguration(this);
-  if (kept !== undefined && kept !== config) return; // setKeepAlive(server, ...) by the application wins
+  // Kept across re-listens by the server itself; setKeepAlive(server, ...) by the application wins.
+  if (keptConfiguration(this) !== undefined) return;
   try {
-    setValidatedKeepAlive(this, config);
+    setValidatedKeepAlive(this, this[kConfig]!);
   } catch (error) {
     // listen(handle) and listen({ fd }) can be anything; not TCP is skipped.
     if ((error as KeepAliveError).code === 'ERR_SOCKET_NOT_TCP') return;
