@@ -232,14 +232,20 @@ function applyToServer(server: net.Server, config: Readonly<NativeConfig>): void
   if (!listensInPrimary(server)) apply(server, config);
 }
 
-// tls.connect({ socket }) over a socket that is not connected yet wraps it in
-// a JS stream: the TLS socket then has no fd of its own, and the TCP
-// connection is that socket's (`_parent`): it is configured and read there.
+// tls.connect({ socket }) over a socket that has no handle yet (not connected,
+// not connecting) cannot wrap its TCP handle: Node puts a JSStream under the
+// TLS handle instead (`_handle._parent`). Such a TLS socket has no fd of its
+// own, and its own setKeepAlive never reaches the kernel; the TCP connection
+// is the wrapped socket's (`_parent`): it is configured and read there. Over
+// a socket that has its handle, the TLS handle wraps that TCP handle directly
+// and the TLS socket is configured itself, as any other.
+interface TlsInternals {
+  _parent?: unknown;
+  _handle?: { _parent?: { constructor?: { name?: string } } } | null;
+}
 function tcpSocketOf(socket: net.Socket): net.Socket {
-  const parent = (socket as { _parent?: unknown })._parent;
-  if (!isSocket(parent)) return socket;
-  const fd = socket.connecting ? undefined : (socket as WithHandle)._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? socket : parent;
+  const { _parent: parent, _handle: handle } = socket as TlsInternals;
+  return isSocket(parent) && handle?._parent?.constructor?.name === 'JSStream' ? parent : socket;
 }
 
 // child.send('socket', s) without keepOpen takes the handle away and leaves a

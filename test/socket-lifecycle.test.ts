@@ -52,6 +52,28 @@ describe.runIf(openssl)('tls.connect({ socket }) over a socket that is not conne
   });
 });
 
+describe.runIf(openssl)('tls.connect({ socket }) over a socket that is still connecting', () => {
+  it('the TLS socket itself is configured and kept: its own setKeepAlive reaches the same TCP socket', async () => {
+    const { key, cert } = selfSignedCert();
+    const server = tls.createServer({ key, cert });
+    const serverSide = once(server, 'secureConnection') as Promise<[tls.TLSSocket]>;
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const raw = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1'); // has its TCP handle
+    const secure = tls.connect({ socket: raw, ca: cert, servername: 'localhost' });
+    setKeepAlive(secure, A);
+    await once(secure, 'secureConnect');
+    secure.setKeepAlive(true, 5000); // Node's call through the TLS handle: changes nothing
+    expect(getKeepAlive(secure)).toEqual(stateOfA);
+    expect(getKeepAlive(raw)).toEqual(stateOfA);
+    const [accepted] = await serverSide;
+    accepted.destroy();
+    secure.destroy();
+    raw.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
+
 describe('the same net.Socket connected again', () => {
   it('after destroy() and connect(), it is configured again before user code sees connect (as Node does with its own)', async () => {
     const { server, port, accepted } = await tcpServer();
