@@ -99,8 +99,15 @@ function apply(target: KeepAliveTarget, config: Readonly<NativeConfig>): void {
 // listen (close() and listen() again). A socket's `false` waiting for the
 // connect is held there too, applied once, then the socket is Node's.
 const kOurs = Symbol('tcp-keepalive.ours');
+// A configured server's own `keepAlive` option, held while ours applies.
+const kNodeKeepAlive = Symbol('tcp-keepalive.nodeKeepAlive');
 interface Sticky {
   [kOurs]?: Readonly<NativeConfig>;
+  [kNodeKeepAlive]?: true;
+}
+interface NodeServer extends net.Server {
+  /** Set from createServer({ keepAlive }): Node calls setKeepAlive on each accepted socket while it is true. */
+  keepAlive?: boolean;
 }
 type NodeSetKeepAlive = (this: net.Socket, ...args: unknown[]) => net.Socket;
 const nodeSetKeepAlive = socketPrototype.setKeepAlive as NodeSetKeepAlive;
@@ -134,6 +141,10 @@ function release(target: KeepAliveTarget & Sticky): void {
   } else {
     target.removeListener('listening', onListening);
     target.removeListener('connection', adopt);
+    if (target[kNodeKeepAlive] === true) {
+      delete target[kNodeKeepAlive];
+      (target as NodeServer).keepAlive = true;
+    }
   }
 }
 
@@ -161,6 +172,14 @@ function keepOnServer(server: net.Server & Sticky, config: Readonly<NativeConfig
   if (kept) return;
   server.prependListener('listening', onListening);
   server.prependListener('connection', adopt);
+  // Node's server `keepAlive` option makes Node call setKeepAlive(true,
+  // delay) on every accepted socket, which would only undo what the socket
+  // inherited from ours: switched off while ours applies, so an accepted
+  // socket costs no keepalive syscall at all; release() switches it back.
+  if ((server as NodeServer).keepAlive === true) {
+    server[kNodeKeepAlive] = true;
+    (server as NodeServer).keepAlive = false;
+  }
 }
 
 function onConnect(this: net.Socket & Sticky): void {
@@ -201,14 +220,15 @@ function listensInPrimary(server: net.Server): boolean {
 
 // An accepted socket inherits the listening socket's options from the kernel,
 // no syscall needed, unless Node's own server `keepAlive` option just called
-// setKeepAlive on it (before 'connection'), or the kernel passes on only some
+// setKeepAlive on it (before 'connection': set to true again after we
+// configured the server), or the kernel passes on only some
 // of them (macOS: not the idle time or the user timeout; the addon says so),
 // or there is no listening socket of ours to inherit from (a round-robin
 // cluster worker): then ours is applied to it. Either way the socket is sticky
 // from here on. Prepended, so the server's own 'connection' listeners see it
 // configured.
 const acceptedInherit = binding.acceptedSocketsInherit;
-function adopt(this: net.Server & Sticky & { keepAlive?: boolean }, socket: net.Socket): void {
+function adopt(this: NodeServer & Sticky, socket: net.Socket): void {
   const config = this[kOurs];
   if (config === undefined || socket.destroyed) return;
   try {

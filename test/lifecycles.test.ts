@@ -127,7 +127,10 @@ describe("sticky: Node's socket.setKeepAlive does not undo ours", () => {
     const server = net.createServer({ keepAlive: true, keepAliveInitialDelay: 5000 });
     setKeepAlive(server.listen(0, '127.0.0.1'), ours);
     await once(server, 'listening');
+    const nodeServer = server as net.Server & { keepAlive?: boolean };
+    expect(nodeServer.keepAlive).toBe(false); // held while ours applies: Node makes no call per connection
     setKeepAlive(server, false);
+    expect(nodeServer.keepAlive).toBe(true);
     const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
     const [accepted] = (await once(server, 'connection')) as [net.Socket];
     try {

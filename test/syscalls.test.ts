@@ -72,4 +72,10 @@ describe.runIf(strace)('syscalls per operation (strace)', () => {
     expect(phases[7]).toEqual([]);
     expect(result).toMatchObject({ sticky: true });
   });
+
+  it("a configured server created with Node's keepAlive option: none for the connections it accepts either", () => {
+    const keepalive = /SO_KEEPALIVE|TCP_KEEP|TCP_USER_TIMEOUT/;
+    expect(phases[9]!.filter((call) => keepalive.test(call))).toEqual([]);
+    expect(result).toMatchObject({ withOption: true });
+  });
 });
