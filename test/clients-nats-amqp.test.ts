@@ -58,6 +58,12 @@ describe.runIf(haveRabbitMQ())('amqplib (RabbitMQ on loopback) under register()'
     await rabbit?.stop();
   });
 
+  it('the RabbitMQ node and its epmd listen on loopback only', () => {
+    const addresses = rabbit.listening();
+    expect(addresses.length).toBeGreaterThanOrEqual(3); // epmd, AMQP, Erlang distribution
+    for (const address of addresses) expect(address).toMatch(/^(127\.0\.0\.1|\[::1\]):\d+$/);
+  });
+
   it('configured, and again after the server closes the connection and the application reconnects', async () => {
     const unregister = register(options);
     const url = `amqp://guest:guest@127.0.0.1:${rabbit.port}`;

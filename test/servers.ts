@@ -210,6 +210,8 @@ export const haveRabbitMQ = () =>
 export interface RabbitMQ extends Server {
   /** Runs rabbitmqctl against this node (about 1 s on an idle machine: it starts an Erlang VM). */
   ctl(args: string[]): Promise<string>;
+  /** The local address:port of every listening TCP socket of this node's processes and its epmd (ss). */
+  listening(): string[];
 }
 
 /**
@@ -222,7 +224,9 @@ export interface RabbitMQ extends Server {
 export async function startRabbitMQ(): Promise<RabbitMQ> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-rabbitmq-'));
   for (const sub of ['home', 'mnesia', 'log']) mkdirSync(path.join(dir, sub));
-  const [epmdPort, port, distPort] = [await freePort(), await freePort(), await freePort()];
+  const ports = new Set<number>();
+  while (ports.size < 3) ports.add(await freePort()); // three different ones
+  const [epmdPort, port, distPort] = [...ports] as [number, number, number];
   writeFileSync(path.join(dir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`);
   writeFileSync(path.join(dir, 'enabled_plugins'), '[].\n');
   const mnesia = path.join(dir, 'mnesia');
@@ -278,6 +282,13 @@ export async function startRabbitMQ(): Promise<RabbitMQ> {
     unixSocket: '',
     pid: child.pid!,
     stop,
+    listening: () => {
+      const pids = new Set([String(epmd.pid), ...execFileSync('pgrep', ['-g', String(child.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean)]);
+      return execFileSync('ss', ['-Hltnp'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => pids.has(m[1]!)))
+        .map((line) => line.trim().split(/\s+/)[3]!);
+    },
     ctl: (args) =>
       new Promise((resolve, reject) =>
         execFile(path.join(RABBITMQ, 'rabbitmqctl'), ['-q', ...args], { env, encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
