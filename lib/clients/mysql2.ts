@@ -39,10 +39,10 @@ function connectionsOf(pool: MysqlPoolLike): MysqlConnectionLike[] {
 /**
  * Applies `options` to every connection of a mysql2 `Pool` (those open now
  * and every new one, on the pool's 'connection' event), or to a single
- * `Connection` (now if its handshake is done, else on its 'connect'). Both
- * come after mysql2's own `enableKeepAlive` (applied in its socket's
- * 'connect' listener), so this wins. A promise pool or connection can be
- * given as is. Returns a function that stops it.
+ * `Connection` (now if its handshake is done, else on its 'connect').
+ * mysql2's own `enableKeepAlive` (socket.setKeepAlive in its socket's
+ * 'connect' listener) cannot undo a configured socket. A promise pool or
+ * connection can be given as is. Returns a function that stops it.
  */
 export function setMysqlKeepAlive(
   target: MysqlPoolLike | MysqlConnectionLike | MysqlPromiseLike,
