@@ -1,7 +1,8 @@
 // A configuration holds through what a socket and a server go through: Node's
 // own socket.setKeepAlive calls by clients, agents and servers (sticky).
-// Real loopback sockets; the Node 24.21+/26 forms also run under Node 26 in
-// CI (scripts/test-node26.sh), where Node itself takes them.
+// Real loopback sockets; the Node 24.21+/26 forms also run under Node 24 and
+// 26 in CI (scripts/test-matrix.sh runs the whole suite there), where Node
+// itself takes them.
 import { afterEach, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import http = require('node:http');
