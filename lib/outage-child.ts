@@ -16,7 +16,10 @@ const CLIENT_ADDRESS = '127.0.0.3';
 function configure(target: net.Socket | net.Server, input: OutageChildInput): void {
   const k = input.keepalive;
   if (k.with === 'tcp-keepalive') setKeepAlive(target, k.options);
-  else if (k.with === 'node') (target as net.Socket).setKeepAlive(true, k.initialDelay);
+  else if (k.with === 'node' && k.interval !== undefined) {
+    // @types/node 20 knows two arguments; Node 24.21+ and 26 take four.
+    (target as net.Socket as unknown as { setKeepAlive(...args: unknown[]): void }).setKeepAlive(true, k.initialDelay, k.interval, k.count);
+  } else if (k.with === 'node') (target as net.Socket).setKeepAlive(true, k.initialDelay);
 }
 
 function keepaliveTimer(ss: string, port: number): number | undefined {

@@ -10,7 +10,9 @@ import type { KeepAliveOptions } from './options';
 /** How the watched socket is configured before its peer vanishes. */
 export type OutageKeepAlive =
   | { with: 'tcp-keepalive'; options: KeepAliveOptions }
-  | { with: 'node'; initialDelay: number } // Node's own socket.setKeepAlive(true, initialDelay)
+  // Node's own socket.setKeepAlive(true, initialDelay), or with interval and
+  // count (initialDelay, interval, count) where Node takes four arguments (24.21+, 26).
+  | { with: 'node'; initialDelay: number; interval?: number; count?: number }
   | { with: 'nothing' };
 
 export interface OutageScenario {

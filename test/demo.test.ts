@@ -1,6 +1,7 @@
 // `npm run demo` is the project's main job: run the real command.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import net = require('node:net');
 import path = require('node:path');
 import { have, haveNamespaces, runs } from './helpers';
 
@@ -15,14 +16,25 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
   });
 }
 
+// Node 24.21+ and 26 take setKeepAlive(enable, delay, interval, count): there
+// the demo compares with Node's call at its best, interval and count set.
+const fourArguments = net.Socket.prototype.setKeepAlive.length >= 4;
+
 describe.runIf(namespaces)('tcp-keepalive demo', () => {
-  it('shows the four cases, detection times, and exits 0', async () => {
+  it(`shows the four cases, detection times, and exits 0; Node's own call ${fourArguments ? 'with interval and count (Node 24.21+, 26)' : 'with the idle time only (Node 20, 22)'}`, async () => {
     const { code, stdout, stderr } = await run(process.execPath, [cli, 'demo']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const line = (start: string) => stdout.split('\n').find((l) => l.trimStart().startsWith(start)) ?? '';
-    expect(line('peer vanished')).toMatch(/Node's socket\.setKeepAlive\(true, 1000\)\s+tcp-keepalive/);
-    expect(line('idle peer ')).toMatch(/^\s+idle peer\s+ETIMEDOUT after (1[01]|12)\.\d s\s+ETIMEDOUT after [34]\.\d s \(userTimeout: 0\)$/);
+    if (fourArguments) {
+      expect(line('peer vanished')).toMatch(/Node's socket\.setKeepAlive\(true, 1000, 1000, 2\)\s+tcp-keepalive/);
+      expect(line('idle peer ')).toMatch(/^\s+idle peer\s+ETIMEDOUT after [34]\.\d s\s+ETIMEDOUT after [34]\.\d s \(userTimeout: 0\)$/);
+      expect(stdout).toMatch(/'s own call takes an interval and a count too, so it finds an idle peer as fast/);
+    } else {
+      expect(line('peer vanished')).toMatch(/Node's socket\.setKeepAlive\(true, 1000\)\s+tcp-keepalive/);
+      expect(line('idle peer ')).toMatch(/^\s+idle peer\s+ETIMEDOUT after (1[01]|12)\.\d s\s+ETIMEDOUT after [34]\.\d s \(userTimeout: 0\)$/);
+      expect(stdout).toMatch(/sets only the idle time and forces 10 probes 1 s apart \(11 s\)/);
+    }
     expect(line('data in flight ')).toMatch(
       /^\s+data in flight\s+still open after 8\.\d s, gave up waiting\s+ETIMEDOUT after [23]\.\d s \(userTimeout: 2000\)$/,
     );
