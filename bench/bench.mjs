@@ -27,6 +27,10 @@ const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { setKeepAlive, getKeepAlive } = require(root);
 const nodeSetKeepAlive = net.Socket.prototype.setKeepAlive;
+// Node 24.21+ and 26 take setKeepAlive(enable, delay, interval, count): there
+// the built-in is also timed at its best, interval and count set (read from
+// the method itself, not guessed from the version).
+const NODE_FOUR_ARGUMENTS = nodeSetKeepAlive.length >= 4;
 // The native call alone, for the table's decomposition: the fd is already
 // known and the options already validated.
 const { enable: nativeEnable } = require(path.join(root, 'dist', 'binding.js'));
@@ -166,6 +170,18 @@ const methods = {
     },
     expect: (v) => ({ enable: true, idle: v.idle, interval: 1000, count: 10 }),
   },
+  // Node's own at its best, where it takes four arguments: the same four
+  // syscalls (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT), no
+  // user timeout, no reads.
+  ...(NODE_FOUR_ARGUMENTS && {
+    nodeFour: {
+      kind: 'set',
+      pass: (sockets, v) => {
+        for (const s of sockets) nodeSetKeepAlive.call(s, true, v.idle, v.interval, v.count);
+      },
+      expect: (v) => ({ enable: true, idle: v.idle, interval: v.interval, count: v.count }),
+    },
+  }),
   netKeepAlive: {
     kind: 'set',
     pass: (sockets, v) => {
@@ -433,6 +449,7 @@ const ratios = {
   netKeepAlive: [ratio('netKeepAlive', FLOOR.set5), ratio('netKeepAlive', FLOOR2.set5)],
   netKeepAliveRead: [ratio('netKeepAliveRead', FLOOR.get5), ratio('netKeepAliveRead', FLOOR2.get5)],
   node: [ratio('node', FLOOR.set4), ratio('node', FLOOR2.set4)],
+  ...(NODE_FOUR_ARGUMENTS && { nodeFour: [ratio('nodeFour', FLOOR.set4), ratio('nodeFour', FLOOR2.set4)] }),
   threadedSet: ratio(FLOOR2.set5, FLOOR.set5),
   threadedGet: ratio(FLOOR2.get5, FLOOR.get5),
 };
@@ -468,6 +485,9 @@ if (flags.json) {
     ['net-keepalive (built-in + 3 setters / 3 getters)', t(ns.netKeepAlive), x(r.netKeepAlive[0]), x(r.netKeepAlive[1]), t(ns.netKeepAliveRead), x(r.netKeepAliveRead[0]), x(r.netKeepAliveRead[1]), `${mib(rss.netKeepAlive)} / ${mib(rss.netKeepAliveRead)}`],
     ['Node socket.setKeepAlive (idle only)', t(ns.node), `${x(r.node[0])} of 4`, `${x(r.node[1])} of 4`, 'no reads', '', '', `${mib(rss.node)} / -`],
   ];
+  if (NODE_FOUR_ARGUMENTS) {
+    rows.push(['Node setKeepAlive(true, idle, interval, count)', t(ns.nodeFour), `${x(r.nodeFour[0])} of 4`, `${x(r.nodeFour[1])} of 4`, 'no reads', '', '', `${mib(rss.nodeFour)} / -`]);
+  }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const pinned = CPU === undefined ? 'not pinned' : `all timed code on CPU ${CPU}`;
   console.log(`\n${report.machine}\n${N} connected loopback sockets; ${ROUNDS} rounds x ${PASSES} passes, the C floor in the same rotation (${pinned}); ratios paired by round\n`);

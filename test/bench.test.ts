@@ -5,6 +5,7 @@
 // the bench is its own command.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import net = require('node:net');
 import path = require('node:path');
 import { have, runs } from './helpers';
 
@@ -14,8 +15,12 @@ const tools =
   have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)') &&
   have('taskset', runs('taskset', ['-V']), 'install util-linux (apt-get install -y util-linux)');
 
+// Node 24.21+ and 26 take setKeepAlive(enable, delay, interval, count): the
+// bench then also times the built-in at its best.
+const fourArguments = net.Socket.prototype.setKeepAlive.length >= 4;
+
 describe.runIf(tools)('npm run bench', () => {
-  it('runs end to end on 50 sockets: every method verified and timed, the floor beside them, the server path counted', () => {
+  it(`runs end to end on 50 sockets: every method verified and timed, the floor beside them, the server path counted; Node's own call ${fourArguments ? 'also with interval and count (Node 24.21+, 26)' : 'with the idle time only (Node 20, 22)'}`, () => {
     const out = execFileSync(
       process.execPath,
       ['--expose-gc', 'bench/bench.mjs', '--sockets', '50', '--rounds', '5', '--rss-ops', '500', '--accept', '20', '--connections', '50', '--json'],
@@ -23,7 +28,8 @@ describe.runIf(tools)('npm run bench', () => {
     );
     const report = JSON.parse(out);
     expect(report.pinnedCpu).not.toBeNull();
-    const methods = ['ours', 'native', 'node', 'netKeepAlive', 'oursRead', 'netKeepAliveRead'];
+    const methods = ['ours', 'native', 'node', ...(fourArguments ? ['nodeFour'] : []), 'netKeepAlive', 'oursRead', 'netKeepAliveRead'];
+    expect('nodeFour' in report.ns).toBe(fourArguments);
     const floors = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', 'get5'].map((m) => `floor:${mode}:${m}`));
     for (const key of [...methods, ...floors]) {
       expect(report.ns[key], key).toBeGreaterThan(0);
@@ -31,7 +37,7 @@ describe.runIf(tools)('npm run bench', () => {
       expect(report.samples[key].flatMap((block: { passes: number[] }) => block.passes), key).toHaveLength(15);
     }
     for (const pair of Object.values(report.ratios).flat()) expect(Number.isFinite(pair) && (pair as number) > 0).toBe(true);
-    for (const key of ['ours', 'node', 'netKeepAlive', 'oursRead', 'netKeepAliveRead']) expect(Number.isFinite(report.rssMiB[key]), key).toBe(true);
+    for (const key of ['ours', 'node', ...(fourArguments ? ['nodeFour'] : []), 'netKeepAlive', 'oursRead', 'netKeepAliveRead']) expect(Number.isFinite(report.rssMiB[key]), key).toBe(true);
     expect(report.server).toMatchObject({
       accepted: 20,
       strace: true,
