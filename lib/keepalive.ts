@@ -280,6 +280,18 @@ function closed(socket: net.Socket): boolean {
   return typeof id === 'number' && id !== -1;
 }
 
+// Node's `pending` is `!_handle || connecting`, so on Node a socket without a
+// handle is always pending. A runtime can hand out an open socket that has no
+// handle at all (Bun 1.4's node:http server is Bun's own server, and its
+// req.socket is such a stand-in): waiting for a 'connect' would wait forever.
+function noHandle(): Error {
+  const runtime = process.versions.bun !== undefined ? `Bun ${process.versions.bun}` : `Node ${process.version}`;
+  return unsupported(
+    `this socket is open but ${runtime} gives it no handle, so there is no kernel socket to reach ` +
+      "(Bun's node:http and https servers are Bun's own; a net or tls server's sockets have one)",
+  );
+}
+
 function configureSocket(target: net.Socket, config: Readonly<NativeConfig>): void {
   const socket = tcpSocketOf(target);
   const handle = (socket as WithHandle)._handle;
@@ -288,6 +300,7 @@ function configureSocket(target: net.Socket, config: Readonly<NativeConfig>): vo
   const connected = handle != null && !socket.connecting;
   if (connected) applyTo(socket, config);
   else if (closed(socket)) throw socketClosed();
+  else if (socket.pending === false) throw noHandle();
   if (connected && !config.enable) release(socket);
   else keepOnSocket(socket, config, true);
 }
@@ -365,7 +378,8 @@ export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
   const handle = (tcp as WithHandle)._handle;
   if (socket) {
     if (handle == null || (tcp as net.Socket).connecting) {
-      throw closed(tcp as net.Socket) ? socketClosed() : socketNotConnected();
+      if (closed(tcp as net.Socket)) throw socketClosed();
+      throw (tcp as net.Socket).pending === false ? noHandle() : socketNotConnected();
     }
   } else if (handle == null || !(target as net.Server).listening) {
     throw serverNotListening();
