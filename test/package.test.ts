@@ -4,7 +4,9 @@
 // install the tarball with --ignore-scripts into a fresh project, and use it
 // from there. scripts/test-arm64.sh tests the arm64 prebuild further.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import net = require('node:net');
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path = require('node:path');
@@ -302,6 +304,26 @@ describe("the README's code examples, against the installed package", () => {
 
   it('finds the examples', () => {
     expect(examples.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('runs the first example, with a local server on a free port in place of 6379', async () => {
+    const first = examples[0]!;
+    expect(first.code).toContain("net.connect(6379, '127.0.0.1')");
+    const server = net.createServer((socket) => socket.end()); // the example exits once the server hangs up
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      writeFileSync(path.join(dir, 'first-run.mjs'), first.code.replace('6379', String(port)));
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['first-run.mjs'], { cwd: dir, encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      );
+      // What it prints is what the comment under it says, spacing aside.
+      const promised = /\n\/\/ (\{.*\})\n/.exec(first.code)![1]!;
+      expect(out.replace(/\s+/g, ' ').trim()).toBe(promised);
+    } finally {
+      server.close();
+    }
   });
 
   const common = ['--noEmit', '--strict', '--allowJs', '--checkJs', '--target', 'es2022', '--types', 'node', '--skipLibCheck'];
