@@ -45,7 +45,9 @@ beforeAll(() => {
   writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', tarball], consumer);
   cpSync(path.join(__dirname, 'fixtures'), path.join(consumer, 'fixtures'), { recursive: true });
-}, 180_000);
+  // Packing cross-builds the arm64 prebuild and load-checks it under qemu:
+  // about 1-2 min here, measured over 3 min while the 2 cores ran other suites.
+}, 360_000);
 
 let contents: string[] = [];
 afterAll(() => rmSync(work, { recursive: true, force: true }));
