@@ -46,7 +46,7 @@ beforeAll(() => {
   run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', tarball], consumer);
   cpSync(path.join(__dirname, 'fixtures'), path.join(consumer, 'fixtures'), { recursive: true });
   // Packing cross-builds the arm64 prebuild and load-checks it under qemu:
-  // about 1-2 min here, measured over 3 min while the 2 cores ran other suites.
+  // about 1-2 min here; it outran a 3 min limit while the 2 cores ran other suites.
 }, 360_000);
 
 let contents: string[] = [];
