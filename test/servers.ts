@@ -283,8 +283,8 @@ export async function startRabbitMQ(): Promise<RabbitMQ> {
     pid: child.pid!,
     stop,
     listening: () => {
-      const pids = new Set([String(epmd.pid), ...execFileSync('pgrep', ['-g', String(child.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean)]);
-      return execFileSync('ss', ['-Hltnp'], { encoding: 'utf8' })
+      const pids = new Set([String(epmd.pid), ...execFileSync('pgrep', ['-g', String(child.pid)], { encoding: 'utf8', env: serverEnv() }).split('\n').filter(Boolean)]);
+      return execFileSync('ss', ['-Hltnp'], { encoding: 'utf8', env: serverEnv() })
         .split('\n')
         .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => pids.has(m[1]!)))
         .map((line) => line.trim().split(/\s+/)[3]!);
