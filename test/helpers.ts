@@ -74,11 +74,10 @@ export interface KernelView {
   userTimeoutMs: number;
 }
 
-/** python3 source that prints the five options of its fd 3 as a KernelView (JSON). */
-export const PY_READ = `
-import json, socket
-s = socket.socket(fileno=3)
-try:
+// python3: prints the five options of socket `s` as a KernelView (JSON). One
+// fragment for every independent reader below, so they all read the same way.
+const PY_PRINT_VIEW = `
+def print_view(s):
     g = s.getsockopt
     print(json.dumps({
         "keepalive": g(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
@@ -87,6 +86,15 @@ try:
         "count": g(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
         "userTimeoutMs": g(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
     }))
+`;
+
+/** python3 source that prints the five options of its fd 3 as a KernelView (JSON). */
+export const PY_READ = `
+import json, socket
+${PY_PRINT_VIEW}
+s = socket.socket(fileno=3)
+try:
+    print_view(s)
 finally:
     s.detach()
 `;
@@ -114,6 +122,7 @@ finally:
  */
 export const PY_PEEK = `
 import ctypes, json, os, socket, sys
+${PY_PRINT_VIEW}
 pid, port = int(sys.argv[1]), int(sys.argv[2])
 inodes = set()
 for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -126,15 +135,7 @@ if len(fds) != 1: sys.exit(f"expected one socket with local port {port} in proce
 libc = ctypes.CDLL(None, use_errno=True)
 fd = libc.syscall(438, os.pidfd_open(pid), fds[0], 0)  # pidfd_getfd
 if fd < 0: sys.exit(f"pidfd_getfd: {os.strerror(ctypes.get_errno())}")
-s = socket.socket(fileno=fd)
-g = s.getsockopt
-print(json.dumps({
-    "keepalive": g(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
-    "idleSeconds": g(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
-    "intervalSeconds": g(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
-    "count": g(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
-    "userTimeoutMs": g(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
-}))
+print_view(socket.socket(fileno=fd))
 `;
 
 export const havePython = () =>
