@@ -38,13 +38,17 @@ const notHere = () => unsupported(`${missing.join(', ')} cannot be set or read o
 // socket's `_handle`), so it is read once and kept on the handle itself:
 // tied to that handle object, never to an fd number that could be reused.
 const kFd = Symbol('tcp-keepalive.fd');
-// Set on a handle once a socket's configuration is in its kernel socket: a
-// socket connected again has a new handle, which holds nothing of ours.
+// True on a socket's handle while its kernel socket holds the socket's
+// enabling configuration and the socket is sticky (below); false or absent
+// otherwise. A socket connected again has a new handle, which holds nothing
+// of ours. It lives on the handle rather than the socket for speed: net.Socket's
+// prototype chain is in V8's dictionary mode, so looking up a property a
+// socket may lack cannot be inlined, while the handle's chain is fast.
 const kHolds = Symbol('tcp-keepalive.holds');
 interface Handle {
   readonly fd?: number;
   [kFd]?: number;
-  [kHolds]?: true;
+  [kHolds]?: boolean;
 }
 interface WithHandle {
   _handle?: Handle | null;
@@ -59,6 +63,30 @@ const socketPrototype = net.Socket.prototype;
 const serverPrototype = net.Server.prototype;
 const isSocket = (target: unknown): target is net.Socket => socketPrototype.isPrototypeOf(target as object);
 const isServer = (target: unknown): target is net.Server => serverPrototype.isPrototypeOf(target as object);
+
+// Node 20 to 26 define a socket's `_handle` as an accessor on that same
+// dictionary-mode prototype, `get() { return this[kHandle]; }`, with one
+// getter for every kind of stream in the process: V8 cannot inline it, and
+// its own lookup is megamorphic. Together about 40 ns a read on the set path.
+// The property it reads is an own property of every socket, under Node's
+// internal symbol `kHandle`, which V8 inlines when read here: it is found
+// once, and used only if Node's getter is shown to return exactly that
+// property; anywhere else (another runtime, a later Node) `_handle` is read.
+// Every path reads a socket's handle once and passes it on. (A server's
+// `_handle` is a plain property.)
+const kHandle = ((): symbol | undefined => {
+  const getter = Object.getOwnPropertyDescriptor(socketPrototype, '_handle')?.get;
+  if (getter === undefined) return undefined;
+  const symbol = Object.getOwnPropertySymbols(new net.Socket()).find((s) => s.description === 'kHandle');
+  if (symbol === undefined) return undefined;
+  const marker = {};
+  return getter.call({ [symbol]: marker }) === marker ? symbol : undefined;
+})();
+function socketHandle(socket: net.Socket): Handle | null | undefined {
+  return kHandle === undefined
+    ? (socket as WithHandle)._handle
+    : (socket as unknown as Record<symbol, Handle | null | undefined>)[kHandle];
+}
 
 function notATarget(target: unknown): Error {
   // A client (setKeepAlive(redis)) is a common first try: name its helper.
@@ -77,9 +105,10 @@ function fdOf(handle: Handle): number {
   return fd;
 }
 
-function apply(target: KeepAliveTarget, config: Readonly<NativeConfig>): void {
+/** One native call on `handle`, the target's `_handle`. */
+function apply(target: KeepAliveTarget, handle: Handle | null | undefined, config: Readonly<NativeConfig>): void {
   if (viaNode) return applyViaNode(target as net.Socket, config); // a server takes configureServerViaNode
-  const fd = fdOf((target as WithHandle)._handle ?? {});
+  const fd = fdOf(handle ?? {});
   const failure = config.enable ? enable(fd, config) : binding.disable(fd);
   if (failure !== undefined) throw fromFailure(failure);
 }
@@ -116,8 +145,9 @@ const nodeSetKeepAlive = socketPrototype.setKeepAlive as NodeSetKeepAlive;
 // initialDelay, interval, count) and ({ enable, initialDelay, interval, count }).
 function keepOurs(this: net.Socket & Sticky & WithHandle, enable?: unknown): net.Socket {
   const on = enable !== null && typeof enable === 'object' ? (enable as { enable?: unknown }).enable : enable;
+  const handle = socketHandle(this);
   if (on) {
-    if (this._handle?.[kHolds] === true) return this; // Node's values would only undo ours, which the kernel holds
+    if (handle?.[kHolds] === true) return this; // Node's values would only undo ours, which the kernel holds
     // eslint-disable-next-line prefer-rest-params
     return nodeSetKeepAlive.apply(this, arguments as unknown as unknown[]);
   }
@@ -126,7 +156,7 @@ function keepOurs(this: net.Socket & Sticky & WithHandle, enable?: unknown): net
   nodeSetKeepAlive.apply(this, arguments as unknown as unknown[]);
   // Node skips the kernel when its own record says keepalive is already off
   // (it never saw ours): turn it off here, so off is what the kernel holds.
-  if (this._handle != null && !this.connecting) apply(this, DISABLE);
+  if (handle != null && !this.connecting) apply(this, handle, DISABLE);
   return this;
 }
 
@@ -136,6 +166,8 @@ function release(target: KeepAliveTarget & Sticky): void {
   if (kept === undefined) return;
   delete target[kOurs];
   if (isSocket(target)) {
+    const handle = socketHandle(target);
+    if (handle != null) handle[kHolds] = false;
     if (kept.enable) delete (target as Partial<net.Socket>).setKeepAlive;
     target.removeListener('connect', onConnect);
   } else {
@@ -182,16 +214,27 @@ function keepOnServer(server: net.Server & Sticky, config: Readonly<NativeConfig
   }
 }
 
+// A configuration applied after its caller returned (on a connect, a listen or
+// an accept) can only be reported where the target reports its own failures,
+// as Node reports any other: a socket is destroyed with the error, a server
+// emits 'error'. The process-wide mode's configuration says how else.
+function notApplied(target: KeepAliveTarget, config: Readonly<NativeConfig>, error: Error): void {
+  const socket = isSocket(target);
+  if (config.notApplied !== undefined) config.notApplied(socket ? 'socket' : 'server', error);
+  else if (socket) target.destroy(error);
+  else target.emit('error', error);
+}
+
 function onConnect(this: net.Socket & Sticky): void {
   const config = this[kOurs];
   if (config === undefined) return;
+  const handle = socketHandle(this);
+  if (handle == null) return; // a 'connect' listener before this one destroyed it
   try {
-    applyTo(this, config);
+    applyTo(this, handle, config);
   } catch (error) {
-    // The caller returned long ago: the only place left to report this is the
-    // socket itself, as Node reports any other socket failure.
     release(this);
-    this.destroy(error as Error);
+    notApplied(this, config, error as Error);
     return;
   }
   if (!config.enable) release(this);
@@ -204,7 +247,7 @@ function onListening(this: net.Server & Sticky): void {
     applyToServer(this, config);
   } catch (error) {
     release(this);
-    this.emit('error', error);
+    notApplied(this, config, error as Error);
   }
 }
 
@@ -232,24 +275,22 @@ function adopt(this: NodeServer & Sticky, socket: net.Socket): void {
   const config = this[kOurs];
   if (config === undefined || socket.destroyed) return;
   try {
-    if (this.keepAlive === true || !acceptedInherit || listensInPrimary(this)) apply(socket, config);
-    const handle = (socket as WithHandle)._handle;
+    const handle = socketHandle(socket);
+    if (this.keepAlive === true || !acceptedInherit || listensInPrimary(this)) apply(socket, handle, config);
     if (handle != null) handle[kHolds] = true;
     keepOnSocket(socket, config, false);
   } catch (error) {
-    socket.destroy(error as Error);
+    notApplied(socket, config, error as Error);
   }
 }
 
-function applyTo(target: net.Socket, config: Readonly<NativeConfig>): void {
-  apply(target, config);
-  const handle = (target as WithHandle)._handle!; // apply found one
-  if (config.enable) handle[kHolds] = true;
-  else delete handle[kHolds];
+function applyTo(target: net.Socket, handle: Handle | null | undefined, config: Readonly<NativeConfig>): void {
+  apply(target, handle, config);
+  handle![kHolds] = config.enable; // apply found a handle
 }
 
 function applyToServer(server: net.Server, config: Readonly<NativeConfig>): void {
-  if (!listensInPrimary(server)) apply(server, config);
+  if (!listensInPrimary(server)) apply(server, (server as WithHandle)._handle, config);
 }
 
 // tls.connect({ socket }) over a socket that has no handle yet (not connected,
@@ -261,11 +302,15 @@ function applyToServer(server: net.Server, config: Readonly<NativeConfig>): void
 // and the TLS socket is configured itself, as any other.
 interface TlsInternals {
   _parent?: unknown;
-  _handle?: { _parent?: { constructor?: { name?: string } } } | null;
 }
-function tcpSocketOf(socket: net.Socket): net.Socket {
-  const { _parent: parent, _handle: handle } = socket as TlsInternals;
-  return isSocket(parent) && handle?._parent?.constructor?.name === 'JSStream' ? parent : socket;
+interface OverJSStream {
+  _parent?: { constructor?: { name?: string } };
+}
+/** The socket whose TCP connection `socket` (with `handle`, its `_handle`) runs over, when that is another socket's. */
+function wrappedTcpSocket(socket: net.Socket, handle: Handle | null | undefined): net.Socket | undefined {
+  const parent = (socket as TlsInternals)._parent;
+  if (parent == null || !isSocket(parent)) return undefined; // not a TLS socket over another socket
+  return (handle as OverJSStream | null | undefined)?._parent?.constructor?.name === 'JSStream' ? parent : undefined;
 }
 
 // child.send('socket', s) without keepOpen takes the handle away and leaves a
@@ -274,7 +319,7 @@ function tcpSocketOf(socket: net.Socket): net.Socket {
 let asyncIdSymbol: symbol | undefined;
 function closed(socket: net.Socket): boolean {
   if (socket.destroyed) return true;
-  if ((socket as WithHandle)._handle != null || socket.connecting) return false;
+  if (socketHandle(socket) != null || socket.connecting) return false;
   asyncIdSymbol ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'async_id_symbol');
   const id = asyncIdSymbol === undefined ? undefined : (socket as unknown as Record<symbol, unknown>)[asyncIdSymbol];
   return typeof id === 'number' && id !== -1;
@@ -293,16 +338,31 @@ function noHandle(): Error {
 }
 
 function configureSocket(target: net.Socket, config: Readonly<NativeConfig>): void {
-  const socket = tcpSocketOf(target);
-  const handle = (socket as WithHandle)._handle;
+  let socket = target;
+  let handle = socketHandle(socket);
+  const wrapped = wrappedTcpSocket(socket, handle);
+  if (wrapped !== undefined) {
+    socket = wrapped;
+    handle = socketHandle(socket);
+  }
   // A socket with a handle that is not connecting is connected: destroy()
   // drops the handle at once. Only the other cases need a closer look.
-  const connected = handle != null && !socket.connecting;
-  if (connected) applyTo(socket, config);
-  else if (closed(socket)) throw socketClosed();
-  else if (socket.pending === false) throw noHandle();
-  if (connected && !config.enable) release(socket);
-  else keepOnSocket(socket, config, true);
+  if (handle != null && !socket.connecting) {
+    const sticky = handle[kHolds] === true;
+    applyTo(socket, handle, config);
+    if (!config.enable) return release(socket);
+    // Configured by us before and still ours: only the configuration it
+    // carries to its next connect changes (the path a repeated call takes).
+    if (sticky) {
+      (socket as Sticky)[kOurs] = config;
+      return;
+    }
+  } else if (closed(socket)) {
+    throw socketClosed();
+  } else if (socket.pending === false) {
+    throw noHandle();
+  }
+  keepOnSocket(socket, config, true);
 }
 
 function configureServer(server: net.Server, config: Readonly<NativeConfig>): void {
@@ -347,6 +407,17 @@ export function keptConfiguration(target: KeepAliveTarget): Readonly<NativeConfi
 }
 
 /**
+ * The process-wide mode's part of Socket#connect: the socket takes `config`
+ * when it connects, exactly as after setKeepAlive on a socket not connected
+ * yet, unless it already carries a configuration. An explicit setKeepAlive
+ * wins either way: one made before replaces nothing here, one made after
+ * replaces this. Reconnects of the same object keep what it carries.
+ */
+export function keepByDefault(socket: net.Socket, config: Readonly<NativeConfig>): void {
+  if ((socket as Sticky)[kOurs] === undefined) keepOnSocket(socket, config, true);
+}
+
+/**
  * setKeepAlive with options toNativeConfig has already validated: for the
  * client helpers, which validate once when attached rather than on every
  * connection.
@@ -374,8 +445,13 @@ export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
   if (!socket && !isServer(target)) throw notATarget(target);
   if (viaNode) throw cannotRead();
   if (missing.length > 0) throw notHere();
-  const tcp = socket ? tcpSocketOf(target as net.Socket) : target;
-  const handle = (tcp as WithHandle)._handle;
+  let tcp = target;
+  let handle = socket ? socketHandle(tcp as net.Socket) : (tcp as WithHandle)._handle;
+  const wrapped = socket ? wrappedTcpSocket(tcp as net.Socket, handle) : undefined;
+  if (wrapped !== undefined) {
+    tcp = wrapped;
+    handle = socketHandle(wrapped);
+  }
   if (socket) {
     if (handle == null || (tcp as net.Socket).connecting) {
       if (closed(tcp as net.Socket)) throw socketClosed();

@@ -71,6 +71,13 @@ export interface NativeConfig {
    * (lib/fallback.ts), a default is skipped but an explicit value is refused.
    */
   given: number;
+  /**
+   * Set only on the process-wide mode's configuration: how a socket or server
+   * that cannot take it is reported, once the call that attached it has
+   * returned. The target is the application's, so it is not destroyed and gets
+   * no 'error' event for it (lib/process-wide.ts reports a warning).
+   */
+  notApplied?: (kind: 'socket' | 'server', error: Error) => void;
 }
 
 
@@ -134,10 +141,25 @@ export function wholeUnits(value: unknown, name: string, option: string, unitMs:
   return ms;
 }
 
+// These run on every setKeepAlive call: a valid value passes one inline test
+// (for a number, `% unit === 0` also rules out fractions, NaN and Infinity),
+// which accepts exactly what the full checks above accept. Anything else goes
+// to those, which find the rule it breaks and word the error; nothing an
+// error needs (the option's native name, say) is looked up on the valid path.
+
 // Idle time and interval are whole seconds on every platform (Linux's
 // TCP_KEEPIDLE and TCP_KEEPINTVL, macOS's TCP_KEEPALIVE and TCP_KEEPINTVL).
-const seconds = (value: unknown, name: string, option: string): number =>
-  wholeUnits(value, name, option, 1000, 1000, MAX_SECONDS_MS) / 1000;
+const IDLE = 1;
+const INTERVAL = 2;
+const seconds = (value: unknown, option: typeof IDLE | typeof INTERVAL): number =>
+  (typeof value === 'number' && value >= 1000 && value <= MAX_SECONDS_MS && value % 1000 === 0
+    ? value
+    : wholeUnits(value, `options.${OPTION_KEYS[option]}`, OPTION_NAMES[option]!, 1000, 1000, MAX_SECONDS_MS)) / 1000;
+
+const probes = (value: unknown): number =>
+  typeof value === 'number' && value >= 1 && value <= MAX_COUNT && Number.isInteger(value)
+    ? value
+    : integer(value, 'options.count', 1, MAX_COUNT);
 
 // The user timeout's unit is the platform's, as the addon reports it:
 // milliseconds on Linux (TCP_USER_TIMEOUT), seconds on macOS
@@ -145,6 +167,11 @@ const seconds = (value: unknown, name: string, option: string): number =>
 // unit that fits the kernel's int of milliseconds.
 const USER_TIMEOUT_UNIT_MS = binding.userTimeoutUnitMs;
 const MAX_DERIVED_USER_TIMEOUT = MAX_USER_TIMEOUT - (MAX_USER_TIMEOUT % USER_TIMEOUT_UNIT_MS);
+
+const userTimeoutMs = (value: unknown): number =>
+  typeof value === 'number' && value >= 0 && value <= MAX_USER_TIMEOUT && value % USER_TIMEOUT_UNIT_MS === 0
+    ? value
+    : wholeUnits(value, 'options.userTimeout', OPTION_NAMES[4]!, USER_TIMEOUT_UNIT_MS, 0, MAX_USER_TIMEOUT);
 
 /**
  * Validates `options` as `setKeepAlive` takes them and returns the kernel
@@ -168,22 +195,21 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
   }
   const { enable, idle, interval, count, userTimeout } = options as Record<string, unknown>;
   if (enable !== undefined && typeof enable !== 'boolean') throw invalidArgType('options.enable', ['boolean'], enable);
-  const idleSeconds = idle === undefined ? DEFAULT_CONFIG.idleSeconds : seconds(idle, 'options.idle', OPTION_NAMES[1]!);
-  const intervalSeconds =
-    interval === undefined ? DEFAULT_CONFIG.intervalSeconds : seconds(interval, 'options.interval', OPTION_NAMES[2]!);
-  const probes = count === undefined ? DEFAULT_CONFIG.count : integer(count, 'options.count', 1, MAX_COUNT);
+  const idleSeconds = idle === undefined ? DEFAULT_CONFIG.idleSeconds : seconds(idle, IDLE);
+  const intervalSeconds = interval === undefined ? DEFAULT_CONFIG.intervalSeconds : seconds(interval, INTERVAL);
+  const probeCount = count === undefined ? DEFAULT_CONFIG.count : probes(count);
   // The derived timeout matches the idle-peer deadline, so a peer that vanishes
   // with data in flight is dropped no later than an idle one. Its largest
   // possible value (32767 s * 128) exceeds the kernel's int, hence the cap.
-  const userTimeoutMs =
+  const timeoutMs =
     userTimeout === undefined
-      ? Math.min((idleSeconds + intervalSeconds * probes) * 1000, MAX_DERIVED_USER_TIMEOUT)
-      : wholeUnits(userTimeout, 'options.userTimeout', OPTION_NAMES[4]!, USER_TIMEOUT_UNIT_MS, 0, MAX_USER_TIMEOUT);
+      ? Math.min((idleSeconds + intervalSeconds * probeCount) * 1000, MAX_DERIVED_USER_TIMEOUT)
+      : userTimeoutMs(userTimeout);
   const given =
     (interval === undefined ? 0 : GIVEN_INTERVAL) |
     (count === undefined ? 0 : GIVEN_COUNT) |
     (userTimeout === undefined ? 0 : GIVEN_USER_TIMEOUT);
-  const config = { enable: enable !== false, idleSeconds, intervalSeconds, count: probes, userTimeoutMs, given };
+  const config = { enable: enable !== false, idleSeconds, intervalSeconds, count: probeCount, userTimeoutMs: timeoutMs, given };
   // What this platform cannot do, refused here, where every entry point
   // (setKeepAlive, the client helpers, register) validates its options once.
   if (VIA_NODE) checkViaNode(config);

@@ -13,7 +13,7 @@
 // copies the options to every connection it accepts, so accepting costs
 // nothing. Accepted sockets never go through connect.
 import net = require('node:net');
-import { keptConfiguration, setValidatedKeepAlive } from './keepalive';
+import { keepByDefault, keptConfiguration, setValidatedKeepAlive } from './keepalive';
 import { invalidArgValue, type KeepAliveError } from './errors';
 import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from './options';
 import { planKeepAlive } from './plan';
@@ -22,9 +22,9 @@ import { parseDuration } from './doctor';
 /** Ends a registration; sockets and servers configured under it keep their options. */
 export type Unregister = () => void;
 
-// The configuration a socket or server took when it started to connect or
-// listen: it follows that object through reconnects and re-listens, as
-// Node's own keepalive setting does.
+// The configuration a server took when it started to listen: it follows that
+// object through re-listens, as Node's own keepalive setting does. (A socket
+// carries its configuration as after setKeepAlive: lib/keepalive.ts.)
 const kConfig = Symbol('tcp-keepalive.processWide');
 interface Watched {
   [kConfig]?: Readonly<NativeConfig>;
@@ -53,15 +53,17 @@ function isPipe(first: unknown): boolean {
   return typeof options === 'string' && !(Number(options) >= 0);
 }
 
-function connect(this: net.Socket & Watched): net.Socket {
+// One path for every configuration a socket takes when it connects, ours or
+// the application's (lib/keepalive.ts): the socket carries this one from here
+// unless it carries one already, and an explicit setKeepAlive(socket, ...)
+// made at any time before the connect completes replaces it, `false`
+// included. Once connected, a client's own socket.setKeepAlive(true, ms)
+// changes nothing (sticky), and an explicit setKeepAlive replaces ours.
+function connect(this: net.Socket): net.Socket {
   // `arguments` passed on untouched: no array of our own per connection.
   // eslint-disable-next-line prefer-rest-params
   const args = arguments as unknown as unknown[];
-  const config = current;
-  if (config !== undefined && this[kConfig] === undefined && !isPipe(args[0])) {
-    this[kConfig] = config;
-    this.prependListener('connect', onConnect);
-  }
+  if (current !== undefined && !isPipe(args[0])) keepByDefault(this, current);
   return nodeConnect!.apply(this, args);
 }
 
@@ -74,24 +76,6 @@ function listen(this: net.Server & Watched): net.Server {
     this.prependListener('listening', onListening);
   }
   return nodeListen!.apply(this, args);
-}
-
-// Prepended, so the application's own 'connect' listeners see it configured.
-// Once configured, the socket keeps the configuration itself, through
-// reconnects of the same object too, so a socket that already has one is
-// left alone: ours, or one the application gave it explicitly, which wins (a
-// setKeepAlive(socket, ...) made after connect() began has been applied just
-// before this, as its listener was prepended later; one made once connected
-// comes after and replaces ours). A client's own socket.setKeepAlive(true, ms)
-// later changes nothing (sticky).
-function onConnect(this: net.Socket & Watched): void {
-  if (this.destroyed) return; // an earlier listener closed it: nothing to keep alive
-  if (keptConfiguration(this) !== undefined) return;
-  try {
-    setValidatedKeepAlive(this, this[kConfig]!);
-  } catch (error) {
-    warnOnce('socket', error as KeepAliveError);
-  }
 }
 
 // A cluster worker with round-robin scheduling (Node's default) listens
@@ -121,12 +105,13 @@ function onListening(this: net.Server & Watched): void {
 // A socket that cannot be configured is the application's to keep: never
 // destroyed, never an 'error' event. Said once per kind, not per connection.
 const warned = new Set<string>();
-function warnOnce(kind: 'socket' | 'server', error: KeepAliveError): void {
-  const key = `${kind} ${error.code}`;
+function warnOnce(kind: 'socket' | 'server', error: Error): void {
+  const { code } = error as KeepAliveError;
+  const key = `${kind} ${code}`;
   if (warned.has(key)) return;
   warned.add(key);
   const what = kind === 'socket' ? 'a connection' : "a server's listening socket";
-  process.emitWarning(`tcp-keepalive could not configure ${what} (${error.code}): ${error.message}; ` +
+  process.emitWarning(`tcp-keepalive could not configure ${what} (${code}): ${error.message}; ` +
     'further failures of this kind are not reported', { code: 'TCP_KEEPALIVE_NOT_APPLIED' });
 }
 
@@ -161,7 +146,9 @@ function uninstall(): void {
  * newest one applies.
  */
 export function register(options?: KeepAliveOptions | boolean): Unregister {
-  const registration = { config: toNativeConfig(options) };
+  // A failure to apply it is a warning, never the application's socket's
+  // end or an 'error' event; lib/keepalive.ts reports through notApplied.
+  const registration = { config: { ...toNativeConfig(options), notApplied: warnOnce } };
   registrations.push(registration);
   current = registration.config;
   install();
