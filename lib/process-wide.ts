@@ -106,12 +106,13 @@ function onListening(this: net.Server & Watched): void {
 // destroyed, never an 'error' event. Said once per kind, not per connection.
 const warned = new Set<string>();
 function warnOnce(kind: 'socket' | 'server', error: Error): void {
-  const { code } = error as KeepAliveError;
+  const { code, option } = error as KeepAliveError & { option?: string };
   const key = `${kind} ${code}`;
   if (warned.has(key)) return;
   warned.add(key);
   const what = kind === 'socket' ? 'a connection' : "a server's listening socket";
-  process.emitWarning(`tcp-keepalive could not configure ${what} (${code}): ${error.message}; ` +
+  const where = option === undefined ? '' : ` setting ${option}`; // a kernel error names the option it refused
+  process.emitWarning(`tcp-keepalive could not configure ${what} (${code}${where}): ${error.message}; ` +
     'further failures of this kind are not reported', { code: 'TCP_KEEPALIVE_NOT_APPLIED' });
 }
 

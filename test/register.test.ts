@@ -171,6 +171,29 @@ describe('register(options) in this process', () => {
     }
   });
 
+  it('an explicit setKeepAlive(socket, false), made before connect() or while it connects, wins over the process-wide options', async () => {
+    const server = await listeningServer();
+    const unregister = register({ idle: 20_000 });
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const before = setKeepAlive(new net.Socket(), false).connect(port, '127.0.0.1');
+      const during = net.connect(port, '127.0.0.1');
+      setKeepAlive(during, false);
+      const untouched = net.connect(port, '127.0.0.1');
+      await Promise.all([before, during, untouched].map((s) => once(s, 'connect')));
+      expect(getKeepAlive(before).enable).toBe(false);
+      expect(getKeepAlive(during).enable).toBe(false);
+      expect(getKeepAlive(untouched)).toMatchObject({ enable: true, idle: 20_000 });
+      // Given back to Node: Node's own call applies as it would anywhere.
+      before.setKeepAlive(true, 9000);
+      expect(getKeepAlive(before)).toMatchObject({ enable: true, idle: 9000 });
+      for (const s of [before, during, untouched]) s.destroy();
+    } finally {
+      unregister();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('invalid options throw as in setKeepAlive, and nothing is registered', () => {
     expect(thrownBy(() => register({ idle: 1500 })).code).toBe('ERR_OUT_OF_RANGE');
     expect(thrownBy(() => register({ colour: 1 } as never)).code).toBe('ERR_INVALID_ARG_VALUE');
@@ -183,6 +206,28 @@ async function listeningServer(): Promise<net.Server> {
   await once(server, 'listening');
   return server;
 }
+
+const mptcp = have('python3 with MPTCP sockets', () => spawnSync('python3', ['-c', 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)']).status === 0,
+  'install python3 and use a kernel with MPTCP (sysctl net.mptcp.enabled=1)');
+
+describe.runIf(mptcp)('a configuration the kernel refuses, under the process-wide mode', () => {
+  it('is one warning per kind with its own code, naming the option; the application\'s servers keep serving', () => {
+    // Two listening MPTCP sockets (fds 3 and 4): Linux refuses TCP_USER_TIMEOUT
+    // on them, for real. A TCP client of each still gets the options.
+    const out = spawnSync('python3', [path.join(__dirname, 'fixtures', 'mptcp-launch.py'), '--listening', process.execPath,
+      '--require', 'tcp-keepalive/register', path.join(__dirname, 'fixtures', 'register-mptcp.cjs')],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, TCP_KEEPALIVE: 'idle=10s,interval=2s,count=3' }, timeout: 20_000 });
+    expect(out.status).toBe(0);
+    const { warnings, served } = JSON.parse(out.stdout) as { warnings: unknown[]; served: unknown[] };
+    expect(warnings).toEqual([{
+      name: 'Warning',
+      code: 'TCP_KEEPALIVE_NOT_APPLIED',
+      message: "tcp-keepalive could not configure a server's listening socket (ENOPROTOOPT setting TCP_USER_TIMEOUT): " +
+        'setsockopt ENOPROTOOPT; further failures of this kind are not reported',
+    }]);
+    expect(served).toEqual([1, 2].map(() => ({ listening: true, reply: 'served', client: expected })));
+  });
+});
 
 const strace = have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)');
 
