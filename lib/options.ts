@@ -209,9 +209,28 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
     (interval === undefined ? 0 : GIVEN_INTERVAL) |
     (count === undefined ? 0 : GIVEN_COUNT) |
     (userTimeout === undefined ? 0 : GIVEN_USER_TIMEOUT);
-  const config = { enable: enable !== false, idleSeconds, intervalSeconds, count: probeCount, userTimeoutMs: timeoutMs, given };
+  const on = enable !== false;
+  const held = lastConfig;
+  if (
+    held.enable === on &&
+    held.idleSeconds === idleSeconds &&
+    held.intervalSeconds === intervalSeconds &&
+    held.count === probeCount &&
+    held.userTimeoutMs === timeoutMs &&
+    held.given === given
+  ) {
+    return held;
+  }
+  const config = { enable: on, idleSeconds, intervalSeconds, count: probeCount, userTimeoutMs: timeoutMs, given };
   // What this platform cannot do, refused here, where every entry point
   // (setKeepAlive, the client helpers, register) validates its options once.
   if (VIA_NODE) checkViaNode(config);
-  return config;
+  lastConfig = Object.freeze(config);
+  return lastConfig;
 }
+
+// The configuration validated last, returned again for options that come to
+// the same: a program usually gives every socket the same options, and each
+// socket keeps its configuration (for its next connect), so equal options
+// share one frozen object instead of one allocation per call and per socket.
+let lastConfig: Readonly<NativeConfig> = DEFAULT_CONFIG;

@@ -28,7 +28,7 @@ describe.runIf(tools)('npm run bench', () => {
     );
     const report = JSON.parse(out);
     expect(report.pinnedCpu).not.toBeNull();
-    const methods = ['ours', 'native', 'node', ...(fourArguments ? ['nodeFour'] : []), 'netKeepAlive', 'oursRead', 'netKeepAliveRead'];
+    const methods = ['ours', 'native', 'nativeViaHandle', 'node', ...(fourArguments ? ['nodeFour'] : []), 'netKeepAlive', 'oursRead', 'netKeepAliveRead'];
     expect('nodeFour' in report.ns).toBe(fourArguments);
     const floors = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', 'get5'].map((m) => `floor:${mode}:${m}`));
     for (const key of [...methods, ...floors]) {
