@@ -173,6 +173,12 @@ const userTimeoutMs = (value: unknown): number =>
     ? value
     : wholeUnits(value, 'options.userTimeout', OPTION_NAMES[4]!, USER_TIMEOUT_UNIT_MS, 0, MAX_USER_TIMEOUT);
 
+// The configuration validated last, returned again for options that come to
+// the same: a program usually gives every socket the same options, and each
+// socket keeps its configuration (for its next connect), so equal options
+// share one frozen object instead of one allocation per call and per socket.
+let lastConfig: Readonly<NativeConfig> = DEFAULT_CONFIG;
+
 /**
  * Validates `options` as `setKeepAlive` takes them and returns the kernel
  * configuration. Each option is read exactly once, so a getter cannot make
@@ -228,9 +234,3 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
   lastConfig = Object.freeze(config);
   return lastConfig;
 }
-
-// The configuration validated last, returned again for options that come to
-// the same: a program usually gives every socket the same options, and each
-// socket keeps its configuration (for its next connect), so equal options
-// share one frozen object instead of one allocation per call and per socket.
-let lastConfig: Readonly<NativeConfig> = DEFAULT_CONFIG;
