@@ -70,10 +70,11 @@ const isServer = (target: unknown): target is net.Server => serverPrototype.isPr
 // its own lookup is megamorphic. Together about 40 ns a read on the set path.
 // The property it reads is an own property of every socket, under Node's
 // internal symbol `kHandle`, which V8 inlines when read here: it is found
-// once, and used only if Node's getter is shown to return exactly that
-// property; anywhere else (another runtime, a later Node) `_handle` is read.
-// Every path reads a socket's handle once and passes it on. (A server's
-// `_handle` is a plain property.)
+// once, and used only if Node's getter (non-configurable: nothing can swap it
+// later) is shown to return exactly that property; anywhere else `_handle` is
+// read (Bun 1.4, whose `_handle` is a plain property; a later Node). Deno 2.9
+// runs Node's net.js and takes the fast path. Every path reads a socket's
+// handle once and passes it on. (A server's `_handle` is a plain property.)
 const kHandle = ((): symbol | undefined => {
   const getter = Object.getOwnPropertyDescriptor(socketPrototype, '_handle')?.get;
   if (getter === undefined) return undefined;
