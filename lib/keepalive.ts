@@ -171,13 +171,18 @@ function release(target: KeepAliveTarget & Sticky): void {
     if (handle != null) handle[kHolds] = false;
     if (kept.enable) delete (target as Partial<net.Socket>).setKeepAlive;
     target.removeListener('connect', onConnect);
-  } else {
-    target.removeListener('listening', onListening);
-    target.removeListener('connection', adopt);
-    if (target[kNodeKeepAlive] === true) {
-      delete target[kNodeKeepAlive];
-      (target as NodeServer).keepAlive = true;
-    }
+  } else if (kept.enable) {
+    detach(target);
+  }
+}
+
+/** Takes a server's listeners off, and gives Node its own `keepAlive` option back. */
+function detach(server: net.Server & Sticky): void {
+  server.removeListener('listening', onListening);
+  server.removeListener('connection', adopt);
+  if (server[kNodeKeepAlive] === true) {
+    delete server[kNodeKeepAlive];
+    (server as NodeServer).keepAlive = true;
   }
 }
 
@@ -198,11 +203,17 @@ function keepOnSocket(socket: net.Socket & Sticky, config: Readonly<NativeConfig
   if (follow && kept === undefined) socket.prependListener('connect', onConnect);
 }
 
-/** Keeps an enabling `config` on a server: applied on every listen, its accepted sockets sticky. */
+/**
+ * Keeps `config` on a server: an enabling one is applied on every listen and
+ * makes its accepted sockets sticky; `false` needs nothing applied later (a
+ * new listening socket starts with keepalive off) and is kept so that the
+ * process-wide mode, which leaves a configured server alone, leaves it off.
+ */
 function keepOnServer(server: net.Server & Sticky, config: Readonly<NativeConfig>): void {
-  const kept = server[kOurs] !== undefined;
+  const attached = server[kOurs]?.enable === true;
   server[kOurs] = config;
-  if (kept) return;
+  if (config.enable === attached) return;
+  if (!config.enable) return detach(server);
   server.prependListener('listening', onListening);
   server.prependListener('connection', adopt);
   // Node's server `keepAlive` option makes Node call setKeepAlive(true,
@@ -368,8 +379,7 @@ function configureSocket(target: net.Socket, config: Readonly<NativeConfig>): vo
 
 function configureServer(server: net.Server, config: Readonly<NativeConfig>): void {
   if ((server as WithHandle)._handle != null && server.listening) applyToServer(server, config);
-  if (config.enable) keepOnServer(server, config);
-  else release(server); // a listening socket made later starts with keepalive off
+  keepOnServer(server, config);
 }
 
 function checkSupported(config: Readonly<NativeConfig>): void {

@@ -194,6 +194,29 @@ describe('register(options) in this process', () => {
     }
   });
 
+  it('an explicit setKeepAlive(server, false) before listen() wins too, for the listening socket and every connection it accepts', async () => {
+    const unregister = register({ idle: 20_000 });
+    try {
+      const off = setKeepAlive(net.createServer(), false).listen(0, '127.0.0.1');
+      await once(off, 'listening');
+      expect(getKeepAlive(off).enable).toBe(false);
+      const accepted = once(off, 'connection');
+      const client = net.connect((off.address() as net.AddressInfo).port, '127.0.0.1');
+      const [[socket]] = (await Promise.all([accepted, once(client, 'connect')])) as [[net.Socket], unknown];
+      expect(getKeepAlive(socket).enable).toBe(false);
+      expect(getKeepAlive(client).idle).toBe(20_000); // the client side is a socket of this process too
+      // Turned on again before the next listen: configured as any server.
+      for (const s of [client, socket]) s.destroy();
+      await new Promise((r) => off.close(r));
+      setKeepAlive(off, { idle: 7000 }).listen(0, '127.0.0.1');
+      await once(off, 'listening');
+      expect(getKeepAlive(off)).toMatchObject({ enable: true, idle: 7000 });
+      await new Promise((r) => off.close(r));
+    } finally {
+      unregister();
+    }
+  });
+
   it('invalid options throw as in setKeepAlive, and nothing is registered', () => {
     expect(thrownBy(() => register({ idle: 1500 })).code).toBe('ERR_OUT_OF_RANGE');
     expect(thrownBy(() => register({ colour: 1 } as never)).code).toBe('ERR_INVALID_ARG_VALUE');
