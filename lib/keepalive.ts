@@ -219,7 +219,7 @@ function keepOnServer(server: net.Server & Sticky, config: Readonly<NativeConfig
   // Node's server `keepAlive` option makes Node call setKeepAlive(true,
   // delay) on every accepted socket, which would only undo what the socket
   // inherited from ours: switched off while ours applies, so an accepted
-  // socket costs no keepalive syscall at all; release() switches it back.
+  // socket costs no keepalive syscall at all; detach() switches it back.
   if ((server as NodeServer).keepAlive === true) {
     server[kNodeKeepAlive] = true;
     (server as NodeServer).keepAlive = false;
