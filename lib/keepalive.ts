@@ -191,8 +191,12 @@ function detach(server: net.Server & Sticky): void {
  * and, with `follow`, applied again on every later connect of the object (an
  * accepted socket never connects, so it is only made sticky).
  */
-function keepOnSocket(socket: net.Socket & Sticky, config: Readonly<NativeConfig>, follow: boolean): void {
-  const kept = socket[kOurs];
+function keepOnSocket(
+  socket: net.Socket & Sticky,
+  kept: Readonly<NativeConfig> | undefined, // what it carries now, read by the caller
+  config: Readonly<NativeConfig>,
+  follow: boolean,
+): void {
   socket[kOurs] = config;
   if (config.enable) {
     if (kept?.enable !== true) socket.setKeepAlive = keepOurs as net.Socket['setKeepAlive'];
@@ -269,7 +273,8 @@ function onListening(this: net.Server & Sticky): void {
 // IPC. Nothing can be inherited there.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const inClusterWorker = (require('node:cluster') as { isWorker: boolean }).isWorker;
-function listensInPrimary(server: net.Server): boolean {
+/** Whether `server` is a round-robin cluster worker's stand-in, whose listening socket is the primary's. */
+export function listensInPrimary(server: net.Server): boolean {
   return inClusterWorker && (server as WithHandle)._handle?.fd === undefined;
 }
 
@@ -285,12 +290,13 @@ function listensInPrimary(server: net.Server): boolean {
 const acceptedInherit = binding.acceptedSocketsInherit;
 function adopt(this: NodeServer & Sticky, socket: net.Socket): void {
   const config = this[kOurs];
-  if (config === undefined || socket.destroyed) return;
+  const handle = socketHandle(socket);
+  // No handle: an earlier 'connection' listener destroyed it (destroy() drops the handle at once).
+  if (config === undefined || handle == null) return;
   try {
-    const handle = socketHandle(socket);
     if (this.keepAlive === true || !acceptedInherit || listensInPrimary(this)) apply(socket, handle, config);
-    if (handle != null) handle[kHolds] = true;
-    keepOnSocket(socket, config, false);
+    handle[kHolds] = true;
+    keepOnSocket(socket, (socket as Sticky)[kOurs], config, false);
   } catch (error) {
     notApplied(socket, config, error as Error);
   }
@@ -318,11 +324,11 @@ interface TlsInternals {
 interface OverJSStream {
   _parent?: { constructor?: { name?: string } };
 }
-/** The socket whose TCP connection `socket` (with `handle`, its `_handle`) runs over, when that is another socket's. */
-function wrappedTcpSocket(socket: net.Socket, handle: Handle | null | undefined): net.Socket | undefined {
+/** The socket whose TCP connection `socket` (with `handle`, its `_handle`) runs over: itself, or the one it wraps. */
+function tcpSocketOf(socket: net.Socket, handle: Handle | null | undefined): net.Socket {
   const parent = (socket as TlsInternals)._parent;
-  if (parent == null || !isSocket(parent)) return undefined; // not a TLS socket over another socket
-  return (handle as OverJSStream | null | undefined)?._parent?.constructor?.name === 'JSStream' ? parent : undefined;
+  if (parent == null || !isSocket(parent)) return socket; // not a TLS socket over another socket
+  return (handle as OverJSStream | null | undefined)?._parent?.constructor?.name === 'JSStream' ? parent : socket;
 }
 
 // child.send('socket', s) without keepOpen takes the handle away and leaves a
@@ -350,13 +356,9 @@ function noHandle(): Error {
 }
 
 function configureSocket(target: net.Socket, config: Readonly<NativeConfig>): void {
-  let socket = target;
-  let handle = socketHandle(socket);
-  const wrapped = wrappedTcpSocket(socket, handle);
-  if (wrapped !== undefined) {
-    socket = wrapped;
-    handle = socketHandle(socket);
-  }
+  let handle = socketHandle(target);
+  const socket = tcpSocketOf(target, handle);
+  if (socket !== target) handle = socketHandle(socket);
   // A socket with a handle that is not connecting is connected: destroy()
   // drops the handle at once. Only the other cases need a closer look.
   if (handle != null && !socket.connecting) {
@@ -374,7 +376,7 @@ function configureSocket(target: net.Socket, config: Readonly<NativeConfig>): vo
   } else if (socket.pending === false) {
     throw noHandle();
   }
-  keepOnSocket(socket, config, true);
+  keepOnSocket(socket, (socket as Sticky)[kOurs], config, true);
 }
 
 function configureServer(server: net.Server, config: Readonly<NativeConfig>): void {
@@ -425,7 +427,7 @@ export function keptConfiguration(target: KeepAliveTarget): Readonly<NativeConfi
  * replaces this. Reconnects of the same object keep what it carries.
  */
 export function keepByDefault(socket: net.Socket, config: Readonly<NativeConfig>): void {
-  if ((socket as Sticky)[kOurs] === undefined) keepOnSocket(socket, config, true);
+  if ((socket as Sticky)[kOurs] === undefined) keepOnSocket(socket, undefined, config, true);
 }
 
 /**
@@ -456,22 +458,19 @@ export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
   if (!socket && !isServer(target)) throw notATarget(target);
   if (viaNode) throw cannotRead();
   if (missing.length > 0) throw notHere();
-  let tcp = target;
-  let handle = socket ? socketHandle(tcp as net.Socket) : (tcp as WithHandle)._handle;
-  const wrapped = socket ? wrappedTcpSocket(tcp as net.Socket, handle) : undefined;
-  if (wrapped !== undefined) {
-    tcp = wrapped;
-    handle = socketHandle(wrapped);
-  }
+  let handle: Handle | null | undefined;
   if (socket) {
-    if (handle == null || (tcp as net.Socket).connecting) {
-      if (closed(tcp as net.Socket)) throw socketClosed();
-      throw (tcp as net.Socket).pending === false ? noHandle() : socketNotConnected();
+    handle = socketHandle(target as net.Socket);
+    const tcp = tcpSocketOf(target as net.Socket, handle);
+    if (tcp !== target) handle = socketHandle(tcp);
+    if (handle == null || tcp.connecting) {
+      if (closed(tcp)) throw socketClosed();
+      throw tcp.pending === false ? noHandle() : socketNotConnected();
     }
-  } else if (handle == null || !(target as net.Server).listening) {
-    throw serverNotListening();
-  } else if (listensInPrimary(target as net.Server)) {
-    throw listensElsewhere();
+  } else {
+    handle = (target as WithHandle)._handle;
+    if (handle == null || !(target as net.Server).listening) throw serverNotListening();
+    if (listensInPrimary(target as net.Server)) throw listensElsewhere();
   }
   const failure = binding.read(fdOf(handle));
   if (failure !== undefined) throw fromFailure(failure);

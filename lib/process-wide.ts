@@ -13,7 +13,7 @@
 // copies the options to every connection it accepts, so accepting costs
 // nothing. Accepted sockets never go through connect.
 import net = require('node:net');
-import { keepByDefault, keptConfiguration, setValidatedKeepAlive } from './keepalive';
+import { keepByDefault, keptConfiguration, listensInPrimary, setValidatedKeepAlive } from './keepalive';
 import { invalidArgValue, type KeepAliveError } from './errors';
 import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from './options';
 import { planKeepAlive } from './plan';
@@ -29,9 +29,6 @@ const kConfig = Symbol('tcp-keepalive.processWide');
 interface Watched {
   [kConfig]?: Readonly<NativeConfig>;
   _pipeName?: string;
-}
-interface WithHandle {
-  _handle?: { fd?: unknown } | null;
 }
 
 // Live registrations, newest last; the newest one configures new sockets.
@@ -84,9 +81,6 @@ function listen(this: net.Server & Watched): net.Server {
 // (cluster.fork passes on execArgv and the environment), hands over
 // connections that already hold the options. Configuring each of them again
 // in the worker would cost five syscalls per connection for nothing.
-const isClusterWorker = 'NODE_UNIQUE_ID' in process.env;
-const listensInPrimary = (server: net.Server & WithHandle) =>
-  isClusterWorker && server._handle != null && typeof server._handle.fd !== 'number';
 
 function onListening(this: net.Server & Watched): void {
   if (this._pipeName !== undefined) return; // a Unix-domain socket or pipe

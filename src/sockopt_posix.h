@@ -24,8 +24,11 @@ struct OptionSpec {
 
 extern const OptionSpec kOptions[kOptionCount];
 
-inline int Fail(Option option, bool is_get, Failure* failure) {
-  int err = -errno;  // before anything else can overwrite errno
+// Records a failure of `option` as `err` (a negative errno, or 0 when no
+// syscall failed) and returns it. Called directly for a failure no syscall
+// reported: a value this build refuses to pass on, or a kernel value it
+// cannot represent.
+inline int Refuse(Option option, bool is_get, int err, Failure* failure) {
   failure->err = err;
   failure->option = option;
   failure->is_get = is_get;
@@ -33,14 +36,10 @@ inline int Fail(Option option, bool is_get, Failure* failure) {
   return err;
 }
 
-// A failure that no syscall reported: a value this build refuses to pass
-// on, or a kernel value it cannot represent.
-inline int Refuse(Option option, bool is_get, int err, Failure* failure) {
-  failure->err = err;
-  failure->option = option;
-  failure->is_get = is_get;
-  failure->not_tcp = false;
-  return err;
+// The syscall for `option` just failed: errno says how (read first, before
+// anything else can overwrite it).
+inline int Fail(Option option, bool is_get, Failure* failure) {
+  return Refuse(option, is_get, -errno, failure);
 }
 
 inline int Set(int fd, Option option, int value, Failure* failure) {
