@@ -12,6 +12,21 @@ import { havePostgres, startPostgres, type Server } from './servers';
 const options = { idle: 10_000, interval: 2000, count: 3 };
 const expected = { enable: true, idle: 10_000, interval: 2000, count: 3, userTimeout: 16_000 };
 
+// After pg_terminate_backend, the terminated connection fails its next use or
+// is noticed closed; either way postgres.js makes a new one. The backend pid
+// of the first query that succeeds on it.
+async function backendPidAfterReconnect(sql: postgres.Sql): Promise<number | undefined> {
+  for (let i = 0; i < 20; i++) {
+    try {
+      const [{ pid }] = await sql<[{ pid: number }]>`select pg_backend_pid() as pid`;
+      return pid;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  return undefined;
+}
+
 describe.runIf(havePostgres())('postgres.js (PostgreSQL on loopback)', () => {
   let server: Server;
   beforeAll(async () => {
@@ -58,17 +73,7 @@ describe.runIf(havePostgres())('postgres.js (PostgreSQL on loopback)', () => {
       expect(getKeepAlive(sockets[0]!)).toEqual(expected);
 
       await admin`select pg_terminate_backend(${pid})`;
-      // The terminated connection fails its next use or is noticed closed;
-      // either way postgres.js makes a new one.
-      let again: number | undefined;
-      for (let i = 0; again === undefined && i < 20; i++) {
-        try {
-          [{ pid: again }] = await sql<[{ pid: number }]>`select pg_backend_pid() as pid`;
-        } catch {
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-      expect(again).not.toBe(pid);
+      expect(await backendPidAfterReconnect(sql)).not.toBe(pid);
       // A new socket from the factory (more than one if a first attempt failed under load).
       const last = sockets.at(-1)!;
       expect(sockets.length).toBeGreaterThanOrEqual(2);
@@ -96,15 +101,7 @@ describe.runIf(havePostgres())('postgres.js (PostgreSQL on loopback)', () => {
       expect(getKeepAlive(first)).toEqual(expected);
 
       await admin`select pg_terminate_backend(${pid})`;
-      let again: number | undefined;
-      for (let i = 0; again === undefined && i < 20; i++) {
-        try {
-          [{ pid: again }] = await sql<[{ pid: number }]>`select pg_backend_pid() as pid`;
-        } catch {
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-      expect(again).not.toBe(pid);
+      expect(await backendPidAfterReconnect(sql)).not.toBe(pid);
       const second = await clientSocket([first]);
       expect(getKeepAlive(second)).toEqual(expected);
     } finally {
