@@ -33,8 +33,10 @@ const nodeSetKeepAlive = net.Socket.prototype.setKeepAlive;
 const NODE_FOUR_ARGUMENTS = nodeSetKeepAlive.length >= 4;
 // The native call alone, for the table's decomposition: the fd is already
 // known and the options already validated.
-const { enable: nativeEnable } = require(path.join(root, 'dist', 'binding.js'));
-const { toNativeConfig } = require(path.join(root, 'dist', 'options.js'));
+const { binding } = require(path.join(root, 'dist', 'kernel', 'index.js'));
+const { enable } = require(path.join(root, 'dist', 'kernel', 'addon.js'));
+const { toNativeConfig } = require(path.join(root, 'dist', 'engine', 'options.js'));
+const nativeEnable = (fd, config) => enable(binding, fd, config);
 // The fd of each bench socket, read once up front, in the sockets' order.
 let fds = [];
 const netKeepAlive = require('net-keepalive');
@@ -394,7 +396,7 @@ process.send('ready');
     const env = { ...process.env };
     if (withRegister) env.TCP_KEEPALIVE = 'idle=30s,interval=5s,count=3';
     else delete env.TCP_KEEPALIVE;
-    const args = [...(withRegister ? ['--require', path.join(root, 'dist', 'register.js')] : []), script, String(CONNECTIONS)];
+    const args = [...(withRegister ? ['--require', path.join(root, 'dist', 'integrations', 'register.js')] : []), script, String(CONNECTIONS)];
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const ready = once(child, 'message');
     return { child, ready };

@@ -1,5 +1,7 @@
-export { setKeepAlive, getKeepAlive, supported, type KeepAliveTarget } from './keepalive';
-export { DEFAULTS, type KeepAliveOptions, type KeepAliveState } from './options';
-export type { KeepAliveError, KeepAliveSystemError } from './errors';
-export { planKeepAlive, systemDefaults, type KeepAliveGoal, type SystemDefaults } from './plan';
-export { register, type Unregister } from './process-wide';
+// The public API of tcp-keepalive. Subpath entry points: ./integrations/register
+// (tcp-keepalive/register) and ./integrations/clients/* (tcp-keepalive/ioredis, ...).
+export { setKeepAlive, getKeepAlive, supported, type KeepAliveTarget } from './engine/keepalive';
+export { DEFAULTS, type KeepAliveOptions, type KeepAliveState } from './engine/options';
+export type { KeepAliveError, KeepAliveSystemError } from './engine/errors';
+export { planKeepAlive, systemDefaults, type KeepAliveGoal, type SystemDefaults } from './engine/plan';
+export { register, type Unregister } from './integrations/process-wide';

@@ -1,5 +1,5 @@
 // N-API glue: unpack and re-check arguments, call keepalive.h, pack results.
-// lib/binding.ts is the only caller and validates first; the checks here
+// lib/kernel/addon.ts is the only caller and validates first; the checks here
 // are cheap and exist so that a wrong direct call can never reach a syscall
 // with garbage or read out of bounds.
 //
@@ -35,7 +35,7 @@ constexpr size_t kSlots = 5;
 // One per loaded instance of the addon (the main thread and every worker
 // load their own), handed to each function as its callback data. `slots`
 // points into the ArrayBuffer that `buffer` keeps alive for as long as the
-// instance exists; lib/binding.ts marks that buffer untransferable, so no
+// instance exists; lib/kernel/addon.ts marks that buffer untransferable, so no
 // postMessage or structuredClone can detach it from under `slots`.
 struct Instance {
   int32_t* slots;

@@ -8,7 +8,7 @@ namespace tcp_keepalive {
 
 // The settings this library touches, named after Linux's options; each
 // platform file maps them to its own in one table (name, level, unit). The
-// numbering is part of the binding's contract with lib/binding.ts (it
+// numbering is part of the binding's contract with lib/kernel/addon.ts (it
 // indexes the binding's optionNames).
 enum Option {
   kSoKeepalive = 0,

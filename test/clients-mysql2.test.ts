@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import net = require('node:net');
 import mysql = require('mysql2');
 import { getKeepAlive, register, setKeepAlive } from '../lib/index';
-import { setMysqlKeepAlive } from '../lib/clients/mysql2';
+import { setMysqlKeepAlive } from '../lib/integrations/clients/mysql2';
 import { haveMariaDB, startMariaDB, type Server } from './servers';
 
 // mysql2's typings leave out the socket every connection has.

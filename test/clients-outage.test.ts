@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import path = require('node:path');
-import { isUnavailable, outageTools } from '../lib/outage';
+import { isUnavailable, outageTools } from '../lib/tools/outage';
 import { haveNamespaces } from './helpers';
 import { haveRedis } from './servers';
 

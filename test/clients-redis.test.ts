@@ -8,7 +8,7 @@ import type { EventEmitter } from 'node:events';
 import { createClient } from 'redis';
 import { Redis as Valkey } from 'iovalkey';
 import { getKeepAlive, register } from '../lib/index';
-import { setRedisKeepAlive } from '../lib/clients/ioredis';
+import { setRedisKeepAlive } from '../lib/integrations/clients/ioredis';
 import { haveRedis, serverEnv, socketsTo, startRedis, until, type Server } from './servers';
 
 const options = { idle: 10_000, interval: 2000, count: 3 };

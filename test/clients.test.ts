@@ -11,10 +11,10 @@ import Redis, { Cluster } from 'ioredis';
 import pg = require('pg');
 import { Agent, buildConnector, fetch as undiciFetch, request, setGlobalDispatcher, getGlobalDispatcher } from 'undici';
 import { getKeepAlive, type KeepAliveState } from '../lib';
-import { setAgentKeepAlive } from '../lib/clients/http';
-import { setRedisKeepAlive } from '../lib/clients/ioredis';
-import { setPgKeepAlive } from '../lib/clients/pg';
-import { keepAliveConnector, type Connector } from '../lib/clients/undici';
+import { setAgentKeepAlive } from '../lib/integrations/clients/http';
+import { setRedisKeepAlive } from '../lib/integrations/clients/ioredis';
+import { setPgKeepAlive } from '../lib/integrations/clients/pg';
+import { keepAliveConnector, type Connector } from '../lib/integrations/clients/undici';
 import { haveOpenssl, selfSignedCert, unixSocketPath } from './helpers';
 import { havePostgres, haveRedis, serverEnv, startPostgres, startRedis, type Server } from './servers';
 

@@ -5,7 +5,7 @@ import net = require('node:net');
 import path = require('node:path');
 import { have, haveNamespaces, runs } from './helpers';
 
-const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+const cli = path.join(__dirname, '..', 'dist', 'tools', 'cli.js');
 const namespaces = haveNamespaces();
 
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

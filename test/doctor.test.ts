@@ -6,7 +6,7 @@ import path = require('node:path');
 import { planKeepAlive } from '../lib';
 import { haveNamespaces } from './helpers';
 
-const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+const cli = path.join(__dirname, '..', 'dist', 'tools', 'cli.js');
 const namespaces = haveNamespaces();
 
 function run(args: string[], cmd = process.execPath): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import net = require('node:net');
 import path = require('node:path');
 import { getKeepAlive, setKeepAlive } from '../lib';
-import { setAgentKeepAlive } from '../lib/clients/http';
+import { setAgentKeepAlive } from '../lib/integrations/clients/http';
 import { closeAll, connectedPair, thrownBy, unixSocketPath, type Pair } from './helpers';
 
 let pair: Pair;

@@ -1,4 +1,4 @@
-// The platform fallback (lib/fallback.ts), built and run on Linux: with
+// The platform fallback (lib/kernel/node.ts), built and run on Linux: with
 // -Dkeepalive_platform=none the addon is src/keepalive_unsupported.cc, what
 // FreeBSD and every platform without a port builds, so every configuration
 // goes through Node's own socket.setKeepAlive. python3 reads back on the same

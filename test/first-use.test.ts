@@ -9,10 +9,10 @@ import Redis from 'ioredis';
 import pg = require('pg');
 import { Agent as UndiciAgent } from 'undici';
 import { getKeepAlive, planKeepAlive, setKeepAlive } from '../lib';
-import { setAgentKeepAlive } from '../lib/clients/http';
-import { setRedisKeepAlive } from '../lib/clients/ioredis';
-import { setPgKeepAlive } from '../lib/clients/pg';
-import { keepAliveConnector } from '../lib/clients/undici';
+import { setAgentKeepAlive } from '../lib/integrations/clients/http';
+import { setRedisKeepAlive } from '../lib/integrations/clients/ioredis';
+import { setPgKeepAlive } from '../lib/integrations/clients/pg';
+import { keepAliveConnector } from '../lib/integrations/clients/undici';
 import { connectedPair, thrownBy, type Pair } from './helpers';
 
 let pair: Pair;

@@ -10,7 +10,9 @@ import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
 import { setKeepAlive } from '../lib';
-import { binding } from '../lib/binding';
+import { binding as loaded } from '../lib/kernel';
+
+const binding = loaded!;
 import { have, havePython, runs } from './helpers';
 
 const root = path.join(__dirname, '..');

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
-import { isUnavailable, outageTools, parseKeepaliveTimer } from '../lib/outage';
+import { isUnavailable, outageTools, parseKeepaliveTimer } from '../lib/tools/outage';
 
 /** Set by .ci/run: a test that would skip for want of a tool fails instead. */
 export const NO_SKIP = process.env.TCP_KEEPALIVE_NO_SKIP === '1';

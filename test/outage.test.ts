@@ -4,7 +4,7 @@
 // timer granularity (measured spread in the comments).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../lib';
-import { runOutage, type OutageResult, type OutageScenario } from '../lib/outage';
+import { runOutage, type OutageResult, type OutageScenario } from '../lib/tools/outage';
 import { haveNamespaces } from './helpers';
 
 const namespaces = haveNamespaces();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { getKeepAlive, planKeepAlive, setKeepAlive, systemDefaults } from '../lib';
-import { retransmissionTimeout } from '../lib/plan';
+import { retransmissionTimeout } from '../lib/engine/plan';
 import { connectedPair, thrownBy, type Pair } from './helpers';
 
 let pair: Pair;

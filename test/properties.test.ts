@@ -12,7 +12,7 @@ import { connectedPair, type Pair } from './helpers';
 const DOCUMENTED = ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE'];
 const KEYS = ['enable', 'idle', 'interval', 'count', 'userTimeout'] as const;
 
-// The contract, written again from the README, independently of lib/options.ts:
+// The contract, written again from the README, independently of lib/engine/options.ts:
 // the state a valid call leads to from `before`, or undefined for an invalid call.
 function model(options: unknown, before: KeepAliveState): KeepAliveState | undefined {
   if (options === undefined || options === true) options = {};

@@ -10,7 +10,7 @@ import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
 import { getKeepAlive, planKeepAlive, register, setKeepAlive } from '../lib/index';
-import { optionsFromEnvironment } from '../lib/process-wide';
+import { optionsFromEnvironment } from '../lib/integrations/environment';
 import { have, haveOpenssl, runs, selfSignedCert, thrownBy } from './helpers';
 
 const root = path.join(__dirname, '..');

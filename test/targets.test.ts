@@ -7,8 +7,11 @@ import net = require('node:net');
 import path = require('node:path');
 import tls = require('node:tls');
 import { getKeepAlive, setKeepAlive } from '../lib';
-import { binding, enable } from '../lib/binding';
-import { fromFailure } from '../lib/errors';
+import { binding as loaded } from '../lib/kernel';
+import { enable, fromFailure as fromNativeFailure, type NativeFailure } from '../lib/kernel/addon';
+
+const binding = loaded!;
+const fromFailure = (failure: NativeFailure) => fromNativeFailure(failure, binding.optionNames);
 import {
   connectedPair,
   closeAll,
@@ -179,7 +182,7 @@ describe('sockets that are not TCP', () => {
 
   it('a kernel failure keeps the shape of a Node system error', () => {
     // A real EBADF from the kernel: no fd this high is open in this process.
-    const failure = enable(2_147_483_647, { enable: true, idleSeconds: 60, intervalSeconds: 10, count: 6, userTimeoutMs: 0, given: 0 });
+    const failure = enable(binding, 2_147_483_647, { enable: true, idleSeconds: 60, intervalSeconds: 10, count: 6, userTimeoutMs: 0, given: 0 });
     expect(failure).toEqual({ errno: -9, option: 1, syscall: 'setsockopt', notTcp: false });
     const error = fromFailure(failure!);
     expect(error).toBeInstanceOf(Error);

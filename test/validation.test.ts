@@ -2,8 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Duplex } from 'node:stream';
 import { getKeepAlive, setKeepAlive } from '../lib';
-import { binding } from '../lib/binding';
-import { MAX_USER_TIMEOUT, toNativeConfig, wholeUnits } from '../lib/options';
+import { binding as loaded } from '../lib/kernel';
+import { MAX_USER_TIMEOUT, toNativeConfig, wholeUnits } from '../lib/engine/options';
+
+const binding = loaded!;
 import { connectedPair, type Pair } from './helpers';
 
 let pair: Pair;

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import net = require('node:net');
 import { performance } from 'node:perf_hooks';
-import { setKeepAlive } from './keepalive';
+import { setKeepAlive } from '../engine/keepalive';
 import { parseKeepaliveTimer, type OutageChildInput, type OutageResult } from './outage';
 
 // The server and the client get addresses of their own on lo, so that either

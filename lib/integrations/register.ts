@@ -4,8 +4,9 @@
 // variable. A bad value stops the process here, before any application code
 // runs, with one line on stderr and exit code 9 (Node's own code for an
 // invalid argument).
-import { optionsFromEnvironment, register } from './process-wide';
-import type { KeepAliveError } from './errors';
+import { optionsFromEnvironment } from './environment';
+import { register } from './process-wide';
+import type { KeepAliveError } from '../engine/errors';
 
 const text = process.env.TCP_KEEPALIVE ?? '';
 try {

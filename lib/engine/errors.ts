@@ -1,7 +1,6 @@
 // Errors shaped like Node's own (lib/internal/errors.js): the same codes, the
 // same message formats, and system errors with errno/code/syscall.
-import { getSystemErrorName, inspect } from 'node:util';
-import { OPTION_NAMES, type NativeFailure } from './binding';
+import { inspect } from 'node:util';
 import { coded, type KeepAliveError } from './coded';
 
 export type { KeepAliveError };
@@ -166,18 +165,4 @@ export function notTcp(detail: string, cause?: Error): KeepAliveError {
 
 export function unsupported(detail: string): KeepAliveError {
   return coded(new Error(`${detail} (platform: ${process.platform})`), 'ERR_KEEPALIVE_UNSUPPORTED');
-}
-
-/** Turns a native failure into the error a caller sees. */
-export function fromFailure(failure: NativeFailure): KeepAliveError {
-  const option = OPTION_NAMES[failure.option] ?? `option ${failure.option}`;
-  // The kernel answered, and the answer was "not TCP": there is no kernel error to attach.
-  if (failure.errno === 0) return notTcp(`the kernel reports it is not TCP (${option})`);
-  const code = getSystemErrorName(failure.errno);
-  const error = coded(new Error(`${failure.syscall} ${code}`), code) as KeepAliveSystemError;
-  error.errno = failure.errno;
-  error.syscall = failure.syscall;
-  error.option = option;
-  if (failure.notTcp) return notTcp(`the kernel answered ${code} to ${option}`, error);
-  return error;
 }

@@ -3,9 +3,9 @@
 // configures every socket it connects. undici is an optional peer dependency,
 // loaded only when no base connector is given.
 import type net = require('node:net');
-import { setValidatedKeepAlive } from '../keepalive';
-import { invalidArgType } from '../errors';
-import { toNativeConfig, type KeepAliveOptions } from '../options';
+import { setValidatedKeepAlive } from '../../engine/keepalive';
+import { invalidArgType } from '../../engine/errors';
+import { toNativeConfig, type KeepAliveOptions } from '../../engine/options';
 
 /** undici's connector shape (`buildConnector.connector`). */
 export type Connector = (

@@ -3,9 +3,9 @@
 // ioredis: the types below are the little of it this uses.
 import type { EventEmitter } from 'node:events';
 import type net = require('node:net');
-import { setValidatedKeepAlive } from '../keepalive';
-import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from '../options';
-import { checkTarget, isRedisTarget } from './targets';
+import { setValidatedKeepAlive } from '../../engine/keepalive';
+import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from '../../engine/options';
+import { checkTarget, isRedisTarget } from '../../engine/recognize';
 
 /** What this needs of an ioredis `Redis`: its current socket and its events. */
 export interface RedisLike extends EventEmitter {

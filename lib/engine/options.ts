@@ -1,8 +1,10 @@
 // Options: their defaults, and validation that turns user input into the
 // kernel's units before any native call. Nothing here touches a socket.
-import { binding, OPTION_NAMES } from './binding';
-import { checkViaNode, GIVEN_COUNT, GIVEN_INTERVAL, GIVEN_USER_TIMEOUT, VIA_NODE } from './fallback';
+import { kernel } from '../kernel';
+import type { KeepAliveState, NativeConfig, OptionKey } from '../kernel/seam';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+
+export type { KeepAliveState, NativeConfig };
 
 /** What `setKeepAlive` accepts. Times in milliseconds, counts as integers. */
 export interface KeepAliveOptions {
@@ -22,15 +24,6 @@ export interface KeepAliveOptions {
   userTimeout?: number;
 }
 
-/** What `getKeepAlive` returns: the kernel's values, converted to milliseconds. */
-export interface KeepAliveState {
-  enable: boolean;
-  idle: number;
-  interval: number;
-  count: number;
-  userTimeout: number;
-}
-
 export const DEFAULTS: Readonly<{ idle: 60_000; interval: 10_000; count: 6; userTimeout: 120_000 }> = Object.freeze({
   idle: 60_000,
   interval: 10_000,
@@ -38,7 +31,13 @@ export const DEFAULTS: Readonly<{ idle: 60_000; interval: 10_000; count: 6; user
   userTimeout: 120_000,
 });
 
-export const OPTION_KEYS = ['enable', 'idle', 'interval', 'count', 'userTimeout'] as const;
+export const OPTION_KEYS: readonly OptionKey[] = ['enable', 'idle', 'interval', 'count', 'userTimeout'];
+
+// Bits of NativeConfig.given: the options the caller gave rather than left to
+// their defaults (bit `1 << i` for OPTION_KEYS[i]).
+const GIVEN_INTERVAL = 1 << 2;
+const GIVEN_COUNT = 1 << 3;
+const GIVEN_USER_TIMEOUT = 1 << 4;
 
 // A switch, not a Set: this runs for every key of every call.
 function isOptionKey(key: string): boolean {
@@ -57,29 +56,6 @@ function isOptionKey(key: string): boolean {
 export const MAX_SECONDS_MS = 32_767_000;
 export const MAX_COUNT = 127;
 export const MAX_USER_TIMEOUT = 2_147_483_647;
-
-/** A validated configuration in the kernel's units, ready for the binding. */
-export interface NativeConfig {
-  enable: boolean;
-  idleSeconds: number;
-  intervalSeconds: number;
-  count: number;
-  userTimeoutMs: number;
-  /**
-   * Which options the caller gave rather than left to their defaults: bit
-   * `1 << i` for OPTION_KEYS[i]. Where a platform cannot apply an option
-   * (lib/fallback.ts), a default is skipped but an explicit value is refused.
-   */
-  given: number;
-  /**
-   * Set only on the process-wide mode's configuration: how a socket or server
-   * that cannot take it is reported, once the call that attached it has
-   * returned. The target is the application's, so it is not destroyed and gets
-   * no 'error' event for it (lib/process-wide.ts reports a warning).
-   */
-  notApplied?: (kind: 'socket' | 'server', error: Error) => void;
-}
-
 
 const DEFAULT_CONFIG: Readonly<NativeConfig> = Object.freeze({
   enable: true,
@@ -154,7 +130,7 @@ const INTERVAL = 2;
 const seconds = (value: unknown, option: typeof IDLE | typeof INTERVAL): number =>
   (typeof value === 'number' && value >= 1000 && value <= MAX_SECONDS_MS && value % 1000 === 0
     ? value
-    : wholeUnits(value, `options.${OPTION_KEYS[option]}`, OPTION_NAMES[option]!, 1000, 1000, MAX_SECONDS_MS)) / 1000;
+    : wholeUnits(value, `options.${OPTION_KEYS[option]!}`, kernel.optionNames[option]!, 1000, 1000, MAX_SECONDS_MS)) / 1000;
 
 const probes = (value: unknown): number =>
   typeof value === 'number' && value >= 1 && value <= MAX_COUNT && Number.isInteger(value)
@@ -165,13 +141,31 @@ const probes = (value: unknown): number =>
 // milliseconds on Linux (TCP_USER_TIMEOUT), seconds on macOS
 // (TCP_RXT_CONNDROPTIME). The derived value is capped at the largest whole
 // unit that fits the kernel's int of milliseconds.
-const USER_TIMEOUT_UNIT_MS = binding.userTimeoutUnitMs;
+const USER_TIMEOUT_UNIT_MS = kernel.userTimeoutUnitMs;
 const MAX_DERIVED_USER_TIMEOUT = MAX_USER_TIMEOUT - (MAX_USER_TIMEOUT % USER_TIMEOUT_UNIT_MS);
 
 const userTimeoutMs = (value: unknown): number =>
   typeof value === 'number' && value >= 0 && value <= MAX_USER_TIMEOUT && value % USER_TIMEOUT_UNIT_MS === 0
     ? value
-    : wholeUnits(value, 'options.userTimeout', OPTION_NAMES[4]!, USER_TIMEOUT_UNIT_MS, 0, MAX_USER_TIMEOUT);
+    : wholeUnits(value, 'options.userTimeout', kernel.optionNames[4]!, USER_TIMEOUT_UNIT_MS, 0, MAX_USER_TIMEOUT);
+
+// Where the kernel way cannot set every option (the fallback, lib/kernel/node.ts),
+// an option the caller gave explicitly and it cannot set is refused before
+// anything changes; one left to its default is left to the system.
+// `userTimeout: 0` (the system's behaviour) is what the socket has without one,
+// so it is accepted. Turning keepalive off works everywhere.
+const { supported } = kernel;
+const SUPPORTS_ALL = OPTION_KEYS.every((key) => supported[key]);
+function refuseUnsupported(config: Readonly<NativeConfig>): void {
+  if (!config.enable) return;
+  const refused: string[] = [];
+  if (!supported.interval && (config.given & GIVEN_INTERVAL) !== 0) refused.push('options.interval');
+  if (!supported.count && (config.given & GIVEN_COUNT) !== 0) refused.push('options.count');
+  if (!supported.userTimeout && (config.given & GIVEN_USER_TIMEOUT) !== 0 && config.userTimeoutMs !== 0) {
+    refused.push('options.userTimeout');
+  }
+  if (refused.length > 0) throw kernel.cannotSet(refused);
+}
 
 // The configuration validated last, returned again for options that come to
 // the same: a program usually gives every socket the same options, and each
@@ -230,7 +224,7 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
   const config = { enable: on, idleSeconds, intervalSeconds, count: probeCount, userTimeoutMs: timeoutMs, given };
   // What this platform cannot do, refused here, where every entry point
   // (setKeepAlive, the client helpers, register) validates its options once.
-  if (VIA_NODE) checkViaNode(config);
+  if (!SUPPORTS_ALL) refuseUnsupported(config);
   lastConfig = Object.freeze(config);
   return lastConfig;
 }

@@ -13,18 +13,17 @@
 // copies the options to every connection it accepts, so accepting costs
 // nothing. Accepted sockets never go through connect.
 import net = require('node:net');
-import { keepByDefault, keptConfiguration, listensInPrimary, setValidatedKeepAlive } from './keepalive';
-import { invalidArgValue, type KeepAliveError } from './errors';
-import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from './options';
-import { planKeepAlive } from './plan';
-import { parseDuration } from './doctor';
+import { keepByDefault, keptConfiguration, setValidatedKeepAlive } from '../engine/keepalive';
+import type { KeepAliveError } from '../engine/errors';
+import { listensInPrimary } from '../engine/handles';
+import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from '../engine/options';
 
 /** Ends a registration; sockets and servers configured under it keep their options. */
 export type Unregister = () => void;
 
 // The configuration a server took when it started to listen: it follows that
 // object through re-listens, as Node's own keepalive setting does. (A socket
-// carries its configuration as after setKeepAlive: lib/keepalive.ts.)
+// carries its configuration as after setKeepAlive: lib/engine/keepalive.ts.)
 const kConfig = Symbol('tcp-keepalive.processWide');
 interface Watched {
   [kConfig]?: Readonly<NativeConfig>;
@@ -51,7 +50,7 @@ function isPipe(first: unknown): boolean {
 }
 
 // One path for every configuration a socket takes when it connects, ours or
-// the application's (lib/keepalive.ts): the socket carries this one from here
+// the application's (lib/engine/keepalive.ts): the socket carries this one from here
 // unless it carries one already, and an explicit setKeepAlive(socket, ...)
 // made at any time before the connect completes replaces it, `false`
 // included. Once connected, a client's own socket.setKeepAlive(true, ms)
@@ -142,7 +141,7 @@ function uninstall(): void {
  */
 export function register(options?: KeepAliveOptions | boolean): Unregister {
   // A failure to apply it is a warning, never the application's socket's
-  // end or an 'error' event; lib/keepalive.ts reports through notApplied.
+  // end or an 'error' event; lib/engine/keepalive.ts reports through notApplied.
   const registration = { config: { ...toNativeConfig(options), notApplied: warnOnce } };
   registrations.push(registration);
   current = registration.config;
@@ -154,56 +153,4 @@ export function register(options?: KeepAliveOptions | boolean): Unregister {
     current = registrations.at(-1)?.config;
     if (current === undefined) uninstall();
   };
-}
-
-const OPTION_DURATIONS = ['idle', 'interval', 'userTimeout'] as const;
-const GOAL_DURATIONS = ['within', 'idle-below'] as const;
-const ENV_KEYS = [...OPTION_DURATIONS, 'count', ...GOAL_DURATIONS];
-
-/**
- * Reads the TCP_KEEPALIVE syntax: `idle=10s,interval=2s,count=3,userTimeout=20s`
- * (any subset; left-out options as in setKeepAlive), or `within=30s` with
- * optional `idle-below=4m` (planned with planKeepAlive). Empty means the
- * defaults; `off` means no registration (undefined). Throws the errors
- * setKeepAlive throws for the same values.
- */
-export function optionsFromEnvironment(text: string): KeepAliveOptions | undefined {
-  const value = text.trim();
-  if (value === 'off') return undefined;
-  if (value === '') return {};
-  const pairs = new Map<string, string>();
-  for (const part of value.split(',')) {
-    const eq = part.indexOf('=');
-    const key = part.slice(0, eq).trim();
-    if (eq === -1 || !ENV_KEYS.includes(key)) {
-      throw invalidArgValue('TCP_KEEPALIVE', text, `has '${part.trim()}': expected key=value with a key among ${ENV_KEYS.join(', ')} (or 'off')`);
-    }
-    if (pairs.has(key)) throw invalidArgValue('TCP_KEEPALIVE', text, `sets ${key} twice`);
-    pairs.set(key, part.slice(eq + 1).trim());
-  }
-  const duration = (key: string): number => {
-    try {
-      return parseDuration(pairs.get(key)!);
-    } catch {
-      throw invalidArgValue('TCP_KEEPALIVE', text, `has ${key}='${pairs.get(key)}', not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)`);
-    }
-  };
-  if (pairs.has('within') || pairs.has('idle-below')) {
-    if (!pairs.has('within')) throw invalidArgValue('TCP_KEEPALIVE', text, 'has idle-below without within');
-    const other = [...pairs.keys()].find((key) => !(GOAL_DURATIONS as readonly string[]).includes(key));
-    if (other !== undefined) throw invalidArgValue('TCP_KEEPALIVE', text, `mixes within with ${other}: give a deadline or options, not both`);
-    return planKeepAlive({
-      detectWithin: duration('within'),
-      ...(pairs.has('idle-below') ? { idleBelow: duration('idle-below') } : {}),
-    });
-  }
-  const options: Record<string, number> = {};
-  for (const key of OPTION_DURATIONS) if (pairs.has(key)) options[key] = duration(key);
-  if (pairs.has('count')) {
-    const count = pairs.get('count')!;
-    if (!/^\d+$/.test(count)) throw invalidArgValue('TCP_KEEPALIVE', text, `has count='${count}', not a whole number`);
-    options.count = Number(count);
-  }
-  toNativeConfig(options); // the rules and error codes of setKeepAlive, once, now
-  return options;
 }

@@ -3,9 +3,9 @@
 import type { EventEmitter } from 'node:events';
 import type net = require('node:net');
 import type { Duplex } from 'node:stream';
-import { setValidatedKeepAlive } from '../keepalive';
-import { toNativeConfig, type KeepAliveOptions } from '../options';
-import { checkTarget, isPgTarget } from './targets';
+import { setValidatedKeepAlive } from '../../engine/keepalive';
+import { toNativeConfig, type KeepAliveOptions } from '../../engine/options';
+import { checkTarget, isPgTarget } from '../../engine/recognize';
 
 /**
  * What this needs of a pg `Client`: its connection's socket (a TLSSocket

@@ -5,7 +5,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path = require('node:path');
-import type { KeepAliveOptions } from './options';
+import type { KeepAliveOptions } from '../engine/options';
 
 /** How the watched socket is configured before its peer vanishes. */
 export type OutageKeepAlive =
@@ -125,8 +125,8 @@ export function isUnavailable(t: Tools | Unavailable): t is Unavailable {
   return 'missing' in t;
 }
 
-// dist/outage-child.js, whether this module runs from dist/ or (in tests) lib/.
-const CHILD = path.join(__dirname, '..', 'dist', 'outage-child.js');
+// dist/tools/outage-child.js, whether this module runs from dist/tools/ or (in tests) lib/tools/.
+const CHILD = path.join(__dirname, '..', '..', 'dist', 'tools', 'outage-child.js');
 
 /** Runs one scenario in a fresh namespace and reports what the watched socket saw. */
 export function runOutage(scenario: OutageScenario): Promise<OutageResult> {

@@ -3,9 +3,9 @@
 // goes back to its pool, cannot undo it: a configured socket is sticky.
 import type http = require('node:http');
 import type net = require('node:net');
-import { setValidatedKeepAlive } from '../keepalive';
-import { toNativeConfig, type KeepAliveOptions } from '../options';
-import { checkTarget, isAgentTarget } from './targets';
+import { setValidatedKeepAlive } from '../../engine/keepalive';
+import { toNativeConfig, type KeepAliveOptions } from '../../engine/options';
+import { checkTarget, isAgentTarget } from '../../engine/recognize';
 
 export type Detach = () => void;
 

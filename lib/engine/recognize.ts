@@ -1,12 +1,13 @@
-// What each client helper accepts as its target, checked before anything is
-// attached. A wrong target is refused at once with ERR_INVALID_ARG_TYPE, and
+// What kind of object a target is, for the client helpers and for the
+// engine's error hints. What each client helper accepts as its target, checked
+// before anything is attached. A wrong target is refused at once with ERR_INVALID_ARG_TYPE, and
 // when it is recognisably something another entry point handles, the error
 // names that one: without this, plain JavaScript reached a helper with a
 // wrong object and failed later with "x.once is not a function", or silently
 // did nothing. Structural tests only: no client is imported.
 import http = require('node:http');
 import net = require('node:net');
-import { invalidArgType } from '../errors';
+import { invalidArgType } from './errors';
 
 type Shape = Record<string, unknown>;
 const isObject = (value: unknown): value is Shape => typeof value === 'object' && value !== null;

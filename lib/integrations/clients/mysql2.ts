@@ -2,9 +2,9 @@
 // one Connection. No runtime dependency on mysql2.
 import type { EventEmitter } from 'node:events';
 import type net = require('node:net');
-import { setValidatedKeepAlive } from '../keepalive';
-import { toNativeConfig, type KeepAliveOptions } from '../options';
-import { checkTarget, isMysqlTarget } from './targets';
+import { setValidatedKeepAlive } from '../../engine/keepalive';
+import { toNativeConfig, type KeepAliveOptions } from '../../engine/options';
+import { checkTarget, isMysqlTarget } from '../../engine/recognize';
 
 /** What this needs of a mysql2 `Connection` (or a pool's `PoolConnection`): its socket. */
 export interface MysqlConnectionLike extends EventEmitter {

@@ -38,9 +38,9 @@ namespaces. Exit status: 0 when every case came out as expected, 1 when one
 did not, 2 when the demo cannot run here (the message says why).
 `;
 
-// dist/ (or lib/) sits one level below the package root.
+// dist/tools/ (or lib/tools/) sits two levels below the package root.
 const version = (): string =>
-  (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -1,0 +1,29 @@
+// Durations as people write them (30s, 5m, 1h, 1500ms) and as the tools
+// print them (2 h 11 min 15 s): for TCP_KEEPALIVE and the doctor.
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses `30s`, `5m`, `1h`, `1500ms` or plain ms into whole milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * UNITS[m[2] ?? 'ms']! : NaN;
+  if (!Number.isSafeInteger(ms)) {
+    throw new Error(`'${text}' is not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)`);
+  }
+  return ms;
+}
+
+/** 7875000 -> "2 h 11 min 15 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const parts: string[] = [];
+  let s = ms / 1000;
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['min', 60]] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)} ${unit}`);
+      s %= size;
+    }
+  }
+  if (s > 0 || parts.length === 0) parts.push(`${Number.isInteger(s) ? s : s.toFixed(1)} s`);
+  return parts.join(' ');
+}

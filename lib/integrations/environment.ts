@@ -1,0 +1,58 @@
+// The TCP_KEEPALIVE environment variable's syntax, for tcp-keepalive/register:
+// options (idle=10s,interval=2s,count=3) or a deadline (within=30s).
+import { parseDuration } from '../engine/durations';
+import { invalidArgValue } from '../engine/errors';
+import { toNativeConfig, type KeepAliveOptions } from '../engine/options';
+import { planKeepAlive } from '../engine/plan';
+
+const OPTION_DURATIONS = ['idle', 'interval', 'userTimeout'] as const;
+const GOAL_DURATIONS = ['within', 'idle-below'] as const;
+const ENV_KEYS = [...OPTION_DURATIONS, 'count', ...GOAL_DURATIONS];
+
+/**
+ * Reads the TCP_KEEPALIVE syntax: `idle=10s,interval=2s,count=3,userTimeout=20s`
+ * (any subset; left-out options as in setKeepAlive), or `within=30s` with
+ * optional `idle-below=4m` (planned with planKeepAlive). Empty means the
+ * defaults; `off` means no registration (undefined). Throws the errors
+ * setKeepAlive throws for the same values.
+ */
+export function optionsFromEnvironment(text: string): KeepAliveOptions | undefined {
+  const value = text.trim();
+  if (value === 'off') return undefined;
+  if (value === '') return {};
+  const pairs = new Map<string, string>();
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    if (eq === -1 || !ENV_KEYS.includes(key)) {
+      throw invalidArgValue('TCP_KEEPALIVE', text, `has '${part.trim()}': expected key=value with a key among ${ENV_KEYS.join(', ')} (or 'off')`);
+    }
+    if (pairs.has(key)) throw invalidArgValue('TCP_KEEPALIVE', text, `sets ${key} twice`);
+    pairs.set(key, part.slice(eq + 1).trim());
+  }
+  const duration = (key: string): number => {
+    try {
+      return parseDuration(pairs.get(key)!);
+    } catch {
+      throw invalidArgValue('TCP_KEEPALIVE', text, `has ${key}='${pairs.get(key)}', not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)`);
+    }
+  };
+  if (pairs.has('within') || pairs.has('idle-below')) {
+    if (!pairs.has('within')) throw invalidArgValue('TCP_KEEPALIVE', text, 'has idle-below without within');
+    const other = [...pairs.keys()].find((key) => !(GOAL_DURATIONS as readonly string[]).includes(key));
+    if (other !== undefined) throw invalidArgValue('TCP_KEEPALIVE', text, `mixes within with ${other}: give a deadline or options, not both`);
+    return planKeepAlive({
+      detectWithin: duration('within'),
+      ...(pairs.has('idle-below') ? { idleBelow: duration('idle-below') } : {}),
+    });
+  }
+  const options: Record<string, number> = {};
+  for (const key of OPTION_DURATIONS) if (pairs.has(key)) options[key] = duration(key);
+  if (pairs.has('count')) {
+    const count = pairs.get('count')!;
+    if (!/^\d+$/.test(count)) throw invalidArgValue('TCP_KEEPALIVE', text, `has count='${count}', not a whole number`);
+    options.count = Number(count);
+  }
+  toNativeConfig(options); // the rules and error codes of setKeepAlive, once, now
+  return options;
+}

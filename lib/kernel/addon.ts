@@ -1,0 +1,184 @@
+// The addon's way to the kernel: the native binding (src/), loaded here and
+// nowhere else, and the Kernel it makes, which applies and reads a whole
+// configuration on a socket's file descriptor in one native call each.
+import { existsSync } from 'node:fs';
+import path = require('node:path');
+import { getSystemErrorName } from 'node:util';
+import { markAsUntransferable } from 'node:worker_threads';
+import { coded, type KeepAliveError } from '../engine/coded';
+import { notTcp, unsupported, type KeepAliveSystemError } from '../engine/errors';
+import type { Handle, KeepAliveState, Kernel, NativeConfig } from './seam';
+
+/** What a native call reports when a syscall failed (success is `undefined`). */
+export interface NativeFailure {
+  /**
+   * Negative errno, captured right after the failing syscall; 0 when no
+   * syscall failed and the kernel's answer showed the socket is not TCP.
+   */
+  readonly errno: number;
+  /** Index into the binding's optionNames. */
+  readonly option: number;
+  readonly syscall: 'setsockopt' | 'getsockopt';
+  /** The kernel confirmed (SO_PROTOCOL / ENOTSOCK) that the fd is not a TCP socket. */
+  readonly notTcp: boolean;
+}
+
+export interface Binding {
+  /**
+   * SO_KEEPALIVE=1 with all four TCP-level options, in kernel units, taken
+   * from slots: [idleSeconds, intervalSeconds, count, userTimeoutMs].
+   */
+  enable(fd: number): NativeFailure | undefined;
+  /** SO_KEEPALIVE=0 on a TCP socket; nothing else changes. */
+  disable(fd: number): NativeFailure | undefined;
+  /** On success fills slots with [enable, idleSeconds, intervalSeconds, count, userTimeoutMs]. */
+  read(fd: number): NativeFailure | undefined;
+  /** The addon's own five int32s that carry option values both ways (src/binding.cc). */
+  readonly slots: Int32Array<ArrayBuffer>;
+  /** Bit `1 << i` is set when optionNames[i] can be set and read on this build. */
+  readonly supportedOptions: number;
+  /**
+   * This platform's names for the settings, in the native numbering
+   * (src/keepalive.h `Option`): Linux's TCP_KEEPIDLE is macOS's TCP_KEEPALIVE.
+   */
+  readonly optionNames: readonly string[];
+  /** Milliseconds per unit of the kernel's user timeout: 1 on Linux, 1000 (seconds) on macOS. */
+  readonly userTimeoutUnitMs: number;
+  /**
+   * Whether a connection accepted by a listening socket starts with all the
+   * listener's options: on Linux yes; on macOS not its idle time or user timeout.
+   */
+  readonly acceptedSocketsInherit: boolean;
+}
+
+// node-gyp-build ships no types: it loads the addon found in a folder's
+// build/Release or prebuilds/<platform>-<arch>, and resolve says which file
+// that would be (or throws).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = require('node-gyp-build') as ((dir: string) => unknown) & { resolve(dir: string): string };
+
+/** No addon where the package keeps it, nor beside a bundle: the error says what to do. */
+export const ADDON_NOT_FOUND = 'ERR_KEEPALIVE_ADDON_NOT_FOUND';
+
+// Installed, this file sits two levels below the package root (dist/kernel/),
+// where build/ and prebuilds/ are. A bundler (esbuild, webpack, ncc) moves
+// this code into the bundle's folder, which is then `__dirname`; an ES module
+// bundle has no `__dirname`, and there the folder of the script node runs
+// stands in. A prebuilds/ copied into that folder is found there.
+/** Loads the native addon (node-gyp-build), or throws ERR_KEEPALIVE_ADDON_NOT_FOUND saying what to do. */
+export function loadAddon(): Binding {
+  const here = typeof __dirname === 'string' ? __dirname : path.dirname(path.resolve(process.argv[1] ?? ''));
+  const root = path.join(here, '..', '..');
+  let notFound: unknown;
+  for (const dir of [root, here]) {
+    try {
+      load.resolve(dir);
+    } catch (error) {
+      notFound ??= error;
+      continue;
+    }
+    // Found: a failure to load it is its own error.
+    const binding = load(dir) as Binding;
+    // The addon reads and writes this memory directly. Detaching it (by
+    // transferring it in a postMessage or structuredClone) would pull it from
+    // under the addon; marked untransferable, such calls copy it instead (Node
+    // 20) or throw DataCloneError (Node 22 and later).
+    markAsUntransferable(binding.slots.buffer);
+    return binding;
+  }
+  const platform = `${process.platform}-${process.arch}`;
+  const missing = `tcp-keepalive: no native addon for ${platform} (Node ${process.versions.node})`;
+  // The package ships binding.gyp beside build/ and prebuilds/; a bundle's parent folder has none.
+  const installed = existsSync(path.join(root, 'binding.gyp'));
+  const message = installed
+    ? `${missing} in ${path.join(root, 'build', 'Release')} or ${path.join(root, 'prebuilds', platform)}.\n` +
+      'Where no prebuild fits, npm install builds it from source, which needs python3, make and a C++ compiler; ' +
+      'install those, then run npm rebuild tcp-keepalive (it shows the compiler output). ' +
+      'An install with --ignore-scripts skips that build, and npm 12 skips it until it is approved: ' +
+      'npm install-scripts approve tcp-keepalive.'
+    : `${missing} beside this bundle, in ${path.join(here, 'prebuilds', platform)}.\n` +
+      'A bundler (esbuild, webpack, @vercel/ncc, a serverless packager) does not copy the addon. Do one of:\n' +
+      '  - leave tcp-keepalive out of the bundle and deploy node_modules/tcp-keepalive with it ' +
+      '(esbuild: --external:tcp-keepalive; webpack: externals);\n' +
+      `  - copy node_modules/tcp-keepalive/prebuilds/ to ${path.join(here, 'prebuilds')}/ (beside the bundle).`;
+  throw coded(new Error(message, { cause: notFound }), ADDON_NOT_FOUND);
+}
+
+/** Turns a native failure into the error a caller sees; `names` is the binding's optionNames. */
+export function fromFailure(failure: NativeFailure, names: readonly string[]): KeepAliveError {
+  const option = names[failure.option] ?? `option ${failure.option}`;
+  // The kernel answered, and the answer was "not TCP": there is no kernel error to attach.
+  if (failure.errno === 0) return notTcp(`the kernel reports it is not TCP (${option})`);
+  const code = getSystemErrorName(failure.errno);
+  const error = coded(new Error(`${failure.syscall} ${code}`), code) as KeepAliveSystemError;
+  error.errno = failure.errno;
+  error.syscall = failure.syscall;
+  error.option = option;
+  if (failure.notTcp) return notTcp(`the kernel answered ${code} to ${option}`, error);
+  return error;
+}
+
+/** Applies an enabling configuration through `binding`: one native call. */
+export function enable(binding: Binding, fd: number, config: Readonly<NativeConfig>): NativeFailure | undefined {
+  const slots = binding.slots;
+  slots[0] = config.idleSeconds;
+  slots[1] = config.intervalSeconds;
+  slots[2] = config.count;
+  slots[3] = config.userTimeoutMs;
+  return binding.enable(fd);
+}
+
+// `fd` is a C++ accessor, and a handle's fd never changes while the handle is
+// open (a closed handle is no longer any socket's `_handle`), so it is read
+// once and kept on the handle itself: tied to that handle object, never to an
+// fd number that could be reused.
+const kFd = Symbol('tcp-keepalive.fd');
+function fdOf(handle: Handle): number {
+  let fd = handle[kFd] as number | undefined;
+  if (fd === undefined) {
+    fd = handle.fd;
+    // On Linux a connected TCP handle always has an fd; a TLS socket over a
+    // JS stream, say, has none and so has no kernel TCP socket of its own.
+    if (typeof fd !== 'number' || fd < 0) throw notTcp('it has no file descriptor of its own');
+    handle[kFd] = fd;
+  }
+  return fd;
+}
+
+const ALL_OPTIONS = 0b11111;
+
+/** The Kernel of a loaded binding that can set all five options (a port: Linux, macOS). */
+export function addonKernel(binding: Binding): Kernel {
+  const names = binding.optionNames;
+  const all = (binding.supportedOptions & ALL_OPTIONS) === ALL_OPTIONS;
+  if (!all) throw new Error('addonKernel: this build cannot set every option'); // ./index.ts chose wrongly
+  const unreachable = (): Error => unsupported('the addon can set and read every option here');
+  return {
+    name: 'addon',
+    supported: Object.freeze({ enable: true, idle: true, interval: true, count: true, userTimeout: true }),
+    readsBack: true,
+    acceptedSocketsInherit: binding.acceptedSocketsInherit,
+    optionNames: names,
+    userTimeoutUnitMs: binding.userTimeoutUnitMs,
+    cannotSet: unreachable,
+    cannotRead: unreachable,
+    apply(_target, handle, config) {
+      const fd = fdOf(handle);
+      const failure = config.enable ? enable(binding, fd, config) : binding.disable(fd);
+      if (failure !== undefined) throw fromFailure(failure, names);
+    },
+    read(handle): KeepAliveState {
+      const failure = binding.read(fdOf(handle));
+      if (failure !== undefined) throw fromFailure(failure, names);
+      // What the kernel returned, until the next native call overwrites it.
+      const state = binding.slots;
+      return {
+        enable: state[0] !== 0,
+        idle: state[1]! * 1000,
+        interval: state[2]! * 1000,
+        count: state[3]!,
+        userTimeout: state[4]!,
+      };
+    },
+  };
+}
