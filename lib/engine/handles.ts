@@ -3,7 +3,15 @@
 // wraps), and whether a socket without one is closed, connecting or out of
 // reach. Nothing here makes a syscall.
 import net = require('node:net');
-import { unsupported } from './errors';
+import {
+  invalidArgType,
+  listensElsewhere,
+  serverNotListening,
+  socketClosed,
+  socketNotConnected,
+  unsupported,
+} from './errors';
+import { useInstead } from './recognize';
 import type { Handle } from '../kernel/seam';
 
 export type { Handle };
@@ -114,4 +122,34 @@ const inClusterWorker = (require('node:cluster') as { isWorker: boolean }).isWor
 /** Whether `server` is a round-robin cluster worker's stand-in, whose listening socket is the primary's. */
 export function listensInPrimary(server: net.Server): boolean {
   return inClusterWorker && serverHandle(server)?.fd === undefined;
+}
+
+/** ERR_INVALID_ARG_TYPE for what is neither a socket nor a server. */
+export function notATarget(target: unknown): Error {
+  // A client (setKeepAlive(redis)) is a common first try: name its helper.
+  return invalidArgType('target', ['net.Socket', 'tls.TLSSocket', 'net.Server'], target, useInstead(target));
+}
+
+/**
+ * The handle of the kernel socket a read reaches: a connected socket's own
+ * (or the TCP socket a TLS socket over a JS stream wraps), or a listening
+ * server's. Throws the error that says why there is none: closed, not
+ * connected yet, no handle at all, not listening, listening in the primary.
+ */
+export function openHandle(target: KeepAliveTarget, socket: boolean): Handle {
+  if (!socket) {
+    const server = target as net.Server;
+    const handle = serverHandle(server);
+    if (handle == null || !server.listening) throw serverNotListening();
+    if (listensInPrimary(server)) throw listensElsewhere();
+    return handle;
+  }
+  let handle = socketHandle(target as net.Socket);
+  const tcp = tcpSocketOf(target as net.Socket, handle);
+  if (tcp !== target) handle = socketHandle(tcp);
+  if (handle == null || tcp.connecting) {
+    if (closed(tcp)) throw socketClosed();
+    throw tcp.pending === false ? noHandle() : socketNotConnected();
+  }
+  return handle;
 }

@@ -2,19 +2,15 @@
 // or wait until there is one, and make exactly one native call on it.
 import net = require('node:net');
 import { kernel } from '../kernel';
-import {
-  invalidArgType,
-  listensElsewhere,
-  serverNotListening,
-  socketClosed,
-  socketNotConnected,
-} from './errors';
+import { socketClosed } from './errors';
 import {
   closed,
   isServer,
   isSocket,
   listensInPrimary,
   noHandle,
+  notATarget,
+  openHandle,
   serverHandle,
   socketHandle,
   tcpSocketOf,
@@ -22,7 +18,6 @@ import {
   type KeepAliveTarget,
 } from './handles';
 import { DISABLE_CONFIG as DISABLE, extraArgument, toNativeConfig, type KeepAliveOptions, type KeepAliveState, type NativeConfig } from './options';
-import { useInstead } from './recognize';
 
 export type { KeepAliveTarget };
 
@@ -36,11 +31,6 @@ export const supported = kernel.supported;
 // prototype chain is in V8's dictionary mode, so looking up a property a
 // socket may lack cannot be inlined, while the handle's chain is fast.
 const kHolds = Symbol('tcp-keepalive.holds');
-
-function notATarget(target: unknown): Error {
-  // A client (setKeepAlive(redis)) is a common first try: name its helper.
-  return invalidArgType('target', ['net.Socket', 'tls.TLSSocket', 'net.Server'], target, useInstead(target));
-}
 
 /** One call through the seam on `handle`, the target's `_handle`. */
 function apply(target: KeepAliveTarget, handle: Handle | null | undefined, config: Readonly<NativeConfig>): void {
@@ -323,19 +313,5 @@ export function getKeepAlive(target: KeepAliveTarget): KeepAliveState {
   const socket = isSocket(target);
   if (!socket && !isServer(target)) throw notATarget(target);
   if (!kernel.readsBack) throw kernel.cannotRead();
-  let handle: Handle | null | undefined;
-  if (socket) {
-    handle = socketHandle(target as net.Socket);
-    const tcp = tcpSocketOf(target as net.Socket, handle);
-    if (tcp !== target) handle = socketHandle(tcp);
-    if (handle == null || tcp.connecting) {
-      if (closed(tcp)) throw socketClosed();
-      throw tcp.pending === false ? noHandle() : socketNotConnected();
-    }
-  } else {
-    handle = serverHandle(target as net.Server);
-    if (handle == null || !(target as net.Server).listening) throw serverNotListening();
-    if (listensInPrimary(target as net.Server)) throw listensElsewhere();
-  }
-  return kernel.read(handle);
+  return kernel.read(openHandle(target, socket));
 }
