@@ -147,6 +147,11 @@ function verify(sockets, name, expected) {
   }
 }
 
+// What a read finds: the values set on the socket's fd by the native call
+// itself, which leaves the library's own state alone (a plain socket stays
+// one this library never configured).
+const prepareRead = (s, v) => nativeEnable(s._handle.fd, toNativeConfig(v));
+
 const methods = {
   ours: {
     kind: 'set',
@@ -175,8 +180,9 @@ const methods = {
   },
   node: {
     kind: 'set',
-    // Node's own method, as on a socket this library never configured (a
-    // configured socket's own setKeepAlive keeps ours: sticky).
+    // Node's own method, on sockets this library never configured (on a
+    // configured socket it changes nothing: sticky).
+    plain: true,
     pass: (sockets, v) => {
       for (const s of sockets) nodeSetKeepAlive.call(s, true, v.idle);
     },
@@ -188,6 +194,7 @@ const methods = {
   ...(NODE_FOUR_ARGUMENTS && {
     nodeFour: {
       kind: 'set',
+      plain: true,
       pass: (sockets, v) => {
         for (const s of sockets) nodeSetKeepAlive.call(s, true, v.idle, v.interval, v.count);
       },
@@ -196,6 +203,7 @@ const methods = {
   }),
   netKeepAlive: {
     kind: 'set',
+    plain: true, // it calls Node's setKeepAlive first
     pass: (sockets, v) => {
       for (const s of sockets) {
         nodeSetKeepAlive.call(s, true, v.idle);
@@ -216,6 +224,7 @@ const methods = {
   },
   netKeepAliveRead: {
     kind: 'read',
+    plain: true,
     pass: (sockets, v) => {
       let wrong = 0;
       const expected = v.interval + v.count + v.userTimeout;
@@ -236,6 +245,10 @@ const FLOOR_BLOCKS = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', '
 async function timeMethods() {
   const { clients: sockets, close } = await openPairs(N);
   fds = sockets.map((s) => s._handle.fd);
+  // The methods that go through Node's own setKeepAlive get sockets of their
+  // own, which this library never configures: on ours, that call is a no-op.
+  const { clients: plainSockets, close: closePlain } = await openPairs(N);
+  const poolOf = (method) => (method.plain ? plainSockets : sockets);
   const floors = { single: startFloor('single'), threaded: startFloor('threaded') };
   // samples[key]: one entry per timed block, { round, passes: [ns, ...] }.
   const samples = Object.fromEntries([...Object.keys(methods), ...FLOOR_BLOCKS].map((k) => [k, []]));
@@ -268,18 +281,19 @@ async function timeMethods() {
       // another method measured up to 40 % slower, the floor's too). A read
       // reads what tcp-keepalive set in that pass.
       const target = valuesFor(r, 0);
-      if (method.kind === 'read') for (const s of sockets) setKeepAlive(s, target);
-      else method.pass(sockets, valuesFor(r, -1));
+      const pool = poolOf(method);
+      if (method.kind === 'read') for (const s of pool) prepareRead(s, target);
+      else method.pass(pool, valuesFor(r, -1));
       const passes = [];
       for (let p = 0; p < PASSES; p++) {
         const v = method.kind === 'read' ? target : valuesFor(r, p);
         const t0 = process.hrtime.bigint();
-        const wrong = method.pass(sockets, v);
+        const wrong = method.pass(pool, v);
         passes.push(Number(process.hrtime.bigint() - t0) / N);
         if (wrong) throw new Error(`${key}: ${wrong} reads were wrong`);
       }
       if (r >= 0) samples[key].push({ round, passes });
-      if (method.kind === 'set') verify(sockets, key, method.expect(valuesFor(r, PASSES - 1)));
+      if (method.kind === 'set') verify(pool, key, method.expect(valuesFor(r, PASSES - 1)));
     }
   }
   for (const floor of Object.values(floors)) floor.close();
@@ -288,16 +302,18 @@ async function timeMethods() {
   const alternate = [valuesFor(0, 0), valuesFor(0, 1)];
   for (const key of keys.filter((k) => !k.startsWith('native'))) {
     const passes = Math.ceil(RSS_OPS / N);
-    methods[key].pass(sockets, alternate[0]);
+    const pool = poolOf(methods[key]);
+    methods[key].pass(pool, alternate[0]);
     globalThis.gc();
     const before = process.memoryUsage().rss;
-    for (let p = 0; p < passes; p++) methods[key].pass(sockets, methods[key].kind === 'read' ? alternate[0] : alternate[p & 1]);
+    for (let p = 0; p < passes; p++) methods[key].pass(pool, methods[key].kind === 'read' ? alternate[0] : alternate[p & 1]);
     globalThis.gc();
     rss[key] = (process.memoryUsage().rss - before) / 2 ** 20;
     // Leave the sockets as the reads expect them.
-    for (const s of sockets) setKeepAlive(s, alternate[0]);
+    for (const s of pool) prepareRead(s, alternate[0]);
   }
   close();
+  closePlain();
   return { samples, rss };
 }
 

@@ -56,18 +56,32 @@ describe("sticky: Node's socket.setKeepAlive does not undo ours", () => {
     }
   });
 
-  it.each([
-    ['(false)', (s: net.Socket) => s.setKeepAlive(false)],
-    ['({ enable: false })', (s: net.Socket) => (s.setKeepAlive as (...a: unknown[]) => unknown)({ enable: false })],
-  ])("the caller's socket.setKeepAlive%s turns keepalive off, and Node's own calls work again after", async (_, off) => {
-    const { client } = await pair();
-    setKeepAlive(client, ours);
-    off(client); // Node's record said off already (it never saw ours): off anyway
-    expect(getKeepAlive(client).enable).toBe(false);
-    expect(Object.hasOwn(client, 'setKeepAlive')).toBe(false);
-    client.setKeepAlive(true, 5000);
-    expect(getKeepAlive(client)).toMatchObject({ enable: true, idle: 5000 });
+  const offCalls: Array<[string, (s: net.Socket) => unknown]> = [
+    ['(false)', (s) => s.setKeepAlive(false)],
+    ['(false, 0)', (s) => s.setKeepAlive(false, 0)],
+  ];
+  if (nodeTakesIntervalAndCount) offCalls.push(['({ enable: false })', (s) => (s.setKeepAlive as (...a: unknown[]) => unknown)({ enable: false })]);
+  it.each(offCalls)("the caller's socket.setKeepAlive%s turns keepalive off, client and accepted side, and Node's own calls work again after", async (_, off) => {
+    const { client, accepted } = await pair();
+    for (const s of [client, accepted]) {
+      setKeepAlive(s, ours);
+      off(s);
+      expect(getKeepAlive(s).enable).toBe(false);
+      expect(Object.hasOwn(s, 'setKeepAlive')).toBe(false);
+      s.setKeepAlive(true, 5000);
+      expect(getKeepAlive(s)).toMatchObject({ enable: true, idle: 5000 });
+    }
   });
+
+  it.runIf(!nodeTakesIntervalAndCount)(
+    "socket.setKeepAlive({ enable: false }) is Node's enabling call where Node takes no options object (20, 22, 24 before 24.21): ours holds",
+    async () => {
+      const { client } = await pair();
+      setKeepAlive(client, ours);
+      (client.setKeepAlive as (...a: unknown[]) => unknown)({ enable: false }); // Node's Boolean({ ... }) is true
+      expect(getKeepAlive(client)).toEqual(oursRead);
+    },
+  );
 
   it("setKeepAlive(socket, false) gives the socket back to Node's setKeepAlive", async () => {
     const { client } = await pair();
@@ -124,12 +138,12 @@ describe("sticky: Node's socket.setKeepAlive does not undo ours", () => {
     },
   );
 
-  it("setKeepAlive(server, false): accepted sockets are Node's again", async () => {
+  it("setKeepAlive(server, false): accepted sockets are Node's again; server.keepAlive reads what the application set throughout", async () => {
     const server = net.createServer({ keepAlive: true, keepAliveInitialDelay: 5000 });
     setKeepAlive(server.listen(0, '127.0.0.1'), ours);
     await once(server, 'listening');
     const nodeServer = server as net.Server & { keepAlive?: boolean };
-    expect(nodeServer.keepAlive).toBe(false); // held while ours applies: Node makes no call per connection
+    expect(nodeServer.keepAlive).toBe(true);
     setKeepAlive(server, false);
     expect(nodeServer.keepAlive).toBe(true);
     const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');

@@ -116,9 +116,13 @@ export function noHandle(): Error {
 // In a cluster worker with round-robin scheduling (Node's default, and pm2's
 // cluster mode) the listening socket is in the primary process: the worker's
 // server has a stand-in handle with no fd, and each connection arrives over
-// IPC. Nothing can be inherited there.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const inClusterWorker = (require('node:cluster') as { isWorker: boolean }).isWorker;
+// IPC. Nothing can be inherited there. Node loads node:cluster itself in a
+// worker, before any application code (lib/internal/process/pre_execution.js),
+// and nowhere else unless asked: it is asked only where it is loaded already.
+const inClusterWorker =
+  ((process as { moduleLoadList?: string[] }).moduleLoadList ?? []).includes('NativeModule cluster') &&
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('node:cluster') as { isWorker: boolean }).isWorker;
 /** Whether `server` is a round-robin cluster worker's stand-in, whose listening socket is the primary's. */
 export function listensInPrimary(server: net.Server): boolean {
   return inClusterWorker && serverHandle(server)?.fd === undefined;

@@ -5,7 +5,6 @@
 // names that one: without this, plain JavaScript reached a helper with a
 // wrong object and failed later with "x.once is not a function", or silently
 // did nothing. Structural tests only: no client is imported.
-import http = require('node:http');
 import net = require('node:net');
 import { invalidArgType } from './errors';
 
@@ -29,16 +28,20 @@ export const isMysqlTarget = (value: unknown): boolean =>
     (isObject(value.pool) && isMysqlTarget(value.pool)) ||
     (isObject(value.connection) && isMysqlTarget(value.connection)));
 
-/** What setAgentKeepAlive wraps: an http.Agent or https.Agent, or anything with these two methods. */
+/**
+ * What setAgentKeepAlive wraps: an http.Agent or https.Agent (each has these
+ * two methods), or anything else that has them. Told by shape, so that
+ * node:http is not loaded for it.
+ */
 export const isAgentTarget = (value: unknown): boolean =>
-  value instanceof http.Agent ||
-  (isObject(value) && typeof value.createConnection === 'function' && typeof value.keepSocketAlive === 'function');
+  isObject(value) && typeof value.createConnection === 'function' && typeof value.keepSocketAlive === 'function';
 
 // An undici Agent, Pool, Client or any other Dispatcher.
 const isUndiciDispatcher = (value: unknown): boolean =>
   isObject(value) && typeof value.dispatch === 'function' && !isAgentTarget(value);
 
-const isSocketOrServer = (value: unknown): boolean => value instanceof net.Socket || value instanceof net.Server;
+const isSocketOrServer = (value: unknown): boolean =>
+  net.Socket.prototype.isPrototypeOf(value as object) || net.Server.prototype.isPrototypeOf(value as object);
 
 /** Which entry point takes `value` (for an error message), or undefined. */
 export function useInstead(value: unknown): string | undefined {

@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import path = require('node:path');
 import { getSystemErrorName } from 'node:util';
-import { markAsUntransferable } from 'node:worker_threads';
 import { coded, type KeepAliveError } from '../engine/coded';
 import { notTcp, unsupported, type KeepAliveSystemError } from '../engine/errors';
 import type { Handle, KeepAliveState, Kernel, NativeConfig } from './seam';
@@ -77,14 +76,7 @@ export function loadAddon(): Binding {
       notFound ??= error;
       continue;
     }
-    // Found: a failure to load it is its own error.
-    const binding = load(dir) as Binding;
-    // The addon reads and writes this memory directly. Detaching it (by
-    // transferring it in a postMessage or structuredClone) would pull it from
-    // under the addon; marked untransferable, such calls copy it instead (Node
-    // 20) or throw DataCloneError (Node 22 and later).
-    markAsUntransferable(binding.slots.buffer);
-    return binding;
+    return load(dir) as Binding; // found: a failure to load it is its own error
   }
   const platform = `${process.platform}-${process.arch}`;
   const missing = `tcp-keepalive: no native addon for ${platform} (Node ${process.versions.node})`;
@@ -118,9 +110,30 @@ export function fromFailure(failure: NativeFailure, names: readonly string[]): K
   return error;
 }
 
+// The addon reads and writes its slots' memory directly. Detaching it (by
+// transferring it in a postMessage or structuredClone) would pull it from
+// under the addon; marked untransferable, such calls copy it instead (Node
+// 20) or throw DataCloneError (Node 22 and later). Marked before the first
+// native call that uses them, not at load: node:worker_threads, the only
+// module that can mark it, is loaded then and not before (a process that only
+// loads tcp-keepalive, or preloads tcp-keepalive/register, does not load it).
+// (One binding is loaded per thread: the last one marked is the one in use.)
+let marked: Binding | undefined;
+function markSlots(binding: Binding): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('node:worker_threads') as typeof import('node:worker_threads')).markAsUntransferable(binding.slots.buffer);
+  marked = binding;
+}
+
+/** The binding's slots, marked untransferable before their first use. */
+export function slotsOf(binding: Binding): Int32Array<ArrayBuffer> {
+  if (marked !== binding) markSlots(binding);
+  return binding.slots;
+}
+
 /** Applies an enabling configuration through `binding`: one native call. */
 export function enable(binding: Binding, fd: number, config: Readonly<NativeConfig>): NativeFailure | undefined {
-  const slots = binding.slots;
+  const slots = slotsOf(binding);
   slots[0] = config.idleSeconds;
   slots[1] = config.intervalSeconds;
   slots[2] = config.count;
@@ -168,10 +181,10 @@ export function addonKernel(binding: Binding): Kernel {
       if (failure !== undefined) throw fromFailure(failure, names);
     },
     read(handle): KeepAliveState {
+      const state = slotsOf(binding);
       const failure = binding.read(fdOf(handle));
       if (failure !== undefined) throw fromFailure(failure, names);
       // What the kernel returned, until the next native call overwrites it.
-      const state = binding.slots;
       return {
         enable: state[0] !== 0,
         idle: state[1]! * 1000,

@@ -50,6 +50,8 @@ export interface NativeConfig {
 export interface Handle {
   readonly fd?: number;
   setKeepAlive?: unknown;
+  close?: unknown;
+  onconnection?: unknown;
   [note: symbol]: unknown;
 }
 

@@ -1,0 +1,450 @@
+// How a configuration follows a socket or a server through its life, and
+// leaves nothing behind that the code around it can see.
+//
+// The configuration belongs to the object, as Node's own keepalive setting
+// does: a socket gets it when it connects (and again when the same object
+// connects again), a server when it listens (and again on every listen), each
+// connection a server accepts as it arrives. And it is sticky: clients call
+// Node's socket.setKeepAlive(true, ms) at times the application does not
+// control (in their own 'connect' listener, on every return to an http Agent's
+// pool), and each such call would set TCP_KEEPIDLE and reset TCP_KEEPINTVL to
+// 1 s and TCP_KEEPCNT to 10. Anyone's `false` is an explicit choice and is
+// honoured. The rules are the contract in docs/process-wide.md.
+//
+// What it touches, and why nothing else can see it:
+// - The configurations live in a WeakMap, not on the objects.
+// - A kernel socket that holds ours is noted on its libuv handle (`kHolds`),
+//   an internal object that a new connection replaces. The handle class's
+//   own setKeepAlive (TCP.prototype's, or Bun's) answers Node's calls on such
+//   a handle with nothing: every JavaScript wrapper above it (the socket's own
+//   override, a subclass, an APM agent's patch of net.Socket.prototype) runs
+//   as before; only the call into libuv, which would undo ours, is not made.
+// - Node's own record of the socket's keepalive (net.js `kSetKeepAlive`) says
+//   "on" once ours holds. That is what it then is, and it is what makes Node
+//   pass on anyone's later `false` (Node skips the call when its record says
+//   "off" already) and apply the setting again when the same object connects
+//   again (afterConnect), where the handle hook puts ours in its place.
+// - A socket waiting to connect carries a 'connect' listener and a 'close'
+//   listener of ours, both removed when either fires: none remains once it
+//   has connected, or failed to.
+// - A server carries a 'connection' listener while it listens configured,
+//   taken off when its listening handle closes; a server made to listen
+//   before it was known here gets a one-time 'listening' listener.
+// - net.Server.prototype.listen is wrapped once a server is configured (and
+//   net.Socket.prototype.connect by the process-wide mode): a re-listen of the
+//   same object must be seen, and only these calls show it. The wrappers pass
+//   every call straight on.
+import net = require('node:net');
+import { kernel } from '../kernel';
+import { isSocket, listensInPrimary, serverHandle, socketHandle, type Handle, type KeepAliveTarget } from './handles';
+import { DISABLE_CONFIG as DISABLE, type NativeConfig } from './options';
+
+type Config = Readonly<NativeConfig>;
+
+/** The configurations this library keeps, explicit ones: setKeepAlive and the client helpers. */
+const configs = new WeakMap<KeepAliveTarget, Config>();
+
+/** The process-wide mode's default, for what carries no configuration of its own. */
+let processDefault: Config | undefined;
+
+// True on a handle whose kernel socket holds the configuration of its socket;
+// false or absent otherwise. A connection made again has a new handle, which
+// holds nothing of ours. On the handle rather than in a map: it is read on
+// every Node call that reaches a hooked handle, and a handle's prototype
+// chain is one V8 keeps fast.
+const kHolds = Symbol('tcp-keepalive.holds');
+// On a configured server's listening handle: the configuration its accepted
+// connections get. The handle is gone when the server closes.
+const kServes = Symbol('tcp-keepalive.serves');
+// On a listening handle whose close and onconnection are wrapped.
+const kWatched = Symbol('tcp-keepalive.watched');
+
+/** The configuration set explicitly on a socket or server, if any. */
+export const explicitConfiguration = (target: KeepAliveTarget): Config | undefined => configs.get(target);
+
+// --- Node's own record of a socket's keepalive -------------------------------
+//
+// lib/net.js keeps it under symbols of its own (Bun 1.4 and Deno 2.9 too):
+// kSetKeepAlive, on or off, beside the delay (and, on Node 24.21+, interval
+// and count) it last passed to libuv. Only on/off is written here, and only to
+// say what the kernel then holds: Node forwards a `false` to the handle only
+// when its record says "on", and applies its setting at every connect of the
+// object only then. Its delay is left as it was: Node compares the next call's
+// against it (test-net-server-keepalive counts the calls that reach the handle).
+const kSetKeepAlive = Object.getOwnPropertySymbols(new net.Socket()).find((s) => s.description === 'kSetKeepAlive');
+
+function writeRecord(socket: net.Socket, on: boolean): void {
+  if (kSetKeepAlive !== undefined) (socket as unknown as Record<symbol, unknown>)[kSetKeepAlive] = on;
+}
+
+// --- The handle hook: sticky --------------------------------------------------
+
+// The handle's owner, the socket it belongs to: net.js `owner_symbol`, an own
+// property of TCP and TLS handles alike (and of Bun's), found by name on the
+// first handle seen.
+let ownerSymbol: symbol | undefined;
+function ownerOf(handle: Handle): unknown {
+  ownerSymbol ??= Object.getOwnPropertySymbols(handle).find((s) => s.description === 'owner_symbol');
+  return ownerSymbol === undefined ? undefined : handle[ownerSymbol];
+}
+
+/**
+ * The socket whose life a configuration follows: the owner of its handle
+ * (an http2 session's socket is a Proxy over it), or else itself.
+ */
+export function ownSocket(socket: net.Socket, handle: Handle): net.Socket {
+  const owner = ownerOf(handle);
+  return owner !== socket && isSocket(owner) ? owner : socket;
+}
+
+// Set while a configuration is applied through the runtime's own
+// socket.setKeepAlive (the fallback, lib/kernel/node.ts): that call comes
+// back through the hook and must reach libuv.
+let applying = false;
+
+type HandleSetKeepAlive = (this: Handle, enable: unknown, ...rest: unknown[]) => unknown;
+const hooked = new WeakSet<object>();
+
+/** Hooks the setKeepAlive of `handle`'s class, once per class (TCP, TLS and Bun's each have one). */
+function hook(handle: Handle): void {
+  const proto = Object.getPrototypeOf(handle) as { setKeepAlive?: HandleSetKeepAlive } | null;
+  if (proto === null || hooked.has(proto)) return;
+  hooked.add(proto);
+  const original = proto.setKeepAlive;
+  if (typeof original !== 'function') return;
+  const setKeepAlive = function setKeepAlive(this: Handle, enable: unknown): unknown {
+    if (!applying) {
+      if (enable) {
+        if (this[kHolds] === true) return 0; // Node's values would only undo ours, which the kernel holds
+        // The same object connecting again: Node applies its record
+        // (afterConnect, before any 'connect' listener). Ours instead.
+        const owner = ownerOf(this);
+        const config = isSocket(owner) ? configs.get(owner) : undefined;
+        if (config?.enable === true && socketHandle(owner as net.Socket) === this && !(owner as net.Socket).connecting) {
+          try {
+            holdOn(owner as net.Socket, this, config);
+            return 0;
+          } catch {
+            // Not ours to report here: Node's own call goes on, and the
+            // socket is Node's (holdOn kept nothing).
+          }
+        }
+      } else if (this[kHolds] === true) {
+        // Anyone's `false` is an explicit choice: it is honoured, and the
+        // socket is Node's from here on (its own later calls work as in plain Node).
+        this[kHolds] = false;
+        const owner = ownerOf(this);
+        if (isSocket(owner)) configs.set(owner, DISABLE);
+      }
+    }
+    // eslint-disable-next-line prefer-rest-params
+    return Reflect.apply(original, this, arguments);
+  };
+  Object.defineProperty(setKeepAlive, 'length', { value: original.length });
+  proto.setKeepAlive = setKeepAlive;
+}
+
+// --- Sockets -----------------------------------------------------------------
+
+/** Applies `config` to a connected socket whose handle is `handle`, through the seam. */
+export function applyNow(target: KeepAliveTarget, handle: Handle, config: Config): void {
+  applying = true;
+  try {
+    kernel.apply(target, handle, config);
+  } finally {
+    applying = false;
+  }
+}
+
+/** Applies an enabling `config` to a connected socket and makes it sticky. */
+function holdOn(socket: net.Socket, handle: Handle, config: Config): void {
+  applyNow(socket, handle, config);
+  hold(socket, handle);
+}
+
+/** The kernel socket behind `handle` holds its socket's enabling configuration: note it, and tell Node. */
+function hold(socket: net.Socket, handle: Handle): void {
+  handle[kHolds] = true;
+  hook(handle);
+  writeRecord(socket, true);
+}
+
+/** The socket's keepalive is off, by its configuration: nothing of ours holds. */
+function letGo(socket: net.Socket, handle: Handle | null | undefined): void {
+  if (handle != null) handle[kHolds] = false;
+  writeRecord(socket, false);
+}
+
+
+
+/** Configures a connected socket now and keeps the configuration for its next connect. */
+export function configureConnected(socket: net.Socket, handle: Handle, config: Config): void {
+  applyNow(socket, handle, config);
+  configs.set(socket, config);
+  if (config.enable) hold(socket, handle);
+  else letGo(socket, handle);
+}
+
+/**
+ * Keeps `config` for a socket that has not connected yet: applied when it
+ * connects, before the application's own 'connect' listeners. Node's record
+ * says what it will be, so a runtime that applies its record at connect
+ * (afterConnect) brings the hook in first.
+ */
+export function configurePending(socket: net.Socket, config: Config): void {
+  configs.set(socket, config);
+  writeRecord(socket, config.enable);
+  const handle = socketHandle(socket);
+  if (handle != null) hook(handle);
+  arm(socket);
+}
+
+// A socket waiting to connect: one listener for the connect, one for the
+// close that comes instead when it fails or is destroyed first. Each removes
+// both, so neither outlives the wait. Prepended: ours runs before the
+// application's own listeners.
+function arm(socket: net.Socket): void {
+  if (socket.listenerCount('close', disarm) > 0) return;
+  socket.prependListener('connect', onConnect);
+  socket.prependListener('close', disarm);
+}
+
+function disarm(this: net.Socket): void {
+  // The 'close' of a connection destroyed just before connect() was called
+  // again on the same object comes after that call: the wait goes on.
+  if (this.connecting) return;
+  stopWaiting(this);
+}
+
+function stopWaiting(socket: net.Socket): void {
+  socket.removeListener('connect', onConnect);
+  socket.removeListener('close', disarm);
+}
+
+function onConnect(this: net.Socket): void {
+  stopWaiting(this);
+  const config = configs.get(this) ?? processDefault;
+  if (config === undefined) return;
+  const handle = socketHandle(this);
+  if (handle == null) return; // an earlier 'connect' listener destroyed it
+  if (config.enable && handle[kHolds] === true) return; // the hook applied it in afterConnect
+  try {
+    applyNow(this, handle, config);
+  } catch (error) {
+    configs.delete(this); // the configuration is dropped: the socket is Node's
+    notApplied(this, config, error as Error);
+    return;
+  }
+  if (config.enable) hold(this, handle);
+  else letGo(this, handle);
+}
+
+// A configuration applied after its caller returned (on a connect, a listen or
+// an accept) can only be reported where the target reports its own failures,
+// as Node reports any other: a socket is destroyed with the error, a server
+// emits 'error'. The process-wide mode's configuration says how else.
+function notApplied(target: KeepAliveTarget, config: Config, error: Error): void {
+  const socket = isSocket(target);
+  if (config.notApplied !== undefined) config.notApplied(socket ? 'socket' : 'server', error);
+  else if (socket) target.destroy(error);
+  // As Node emits a server's own listen errors: on the next tick (this runs
+  // inside listen() when the listening socket was made at once).
+  else process.nextTick(() => target.emit('error', error));
+}
+
+// --- Servers -----------------------------------------------------------------
+
+interface NodeServer extends net.Server {
+  /** From createServer({ keepAlive }): Node calls setKeepAlive on each accepted socket before 'connection'. */
+  keepAlive?: boolean;
+  _pipeName?: string;
+}
+
+/**
+ * Keeps `config` for a server: applied to its listening socket now if it
+ * listens, and on every later listen; an enabling one also reaches each
+ * connection it accepts. `false` is kept too (a new listening socket starts
+ * with keepalive off), so the process-wide mode leaves the server off.
+ */
+export function configureServer(server: net.Server, config: Config): void {
+  configs.set(server, config);
+  watchListens();
+  const handle = serverHandle(server);
+  if (handle != null && server.listening) serve(server, handle, config, true);
+  else awaitListening(server);
+}
+
+// A server whose listening socket does not exist yet (listen() not called,
+// or a host name being looked up, or a cluster worker asking its primary):
+// configured at 'listening', by a listener that goes when it fires.
+function awaitListening(server: net.Server): void {
+  if (server.listenerCount('listening', onListening) === 0) server.prependOnceListener('listening', onListening);
+}
+
+/** Applies `config` to a listening server's socket and takes care of its connections. Throws where `direct`. */
+function serve(server: net.Server, handle: Handle, config: Config, direct: boolean): void {
+  // A disabling configuration is applied when asked for directly; a new
+  // listening socket starts with keepalive off anyway.
+  if (!listensInPrimary(server) && (config.enable || direct)) {
+    try {
+      applyNow(server, handle, config);
+    } catch (error) {
+      if (direct) throw error;
+      configs.delete(server);
+      notApplied(server, config, error as Error);
+      return;
+    }
+  }
+  if (!config.enable) {
+    stopServing(server, handle);
+    return;
+  }
+  const serving = handle[kServes] !== undefined;
+  handle[kServes] = config;
+  if (serving) return;
+  server.prependListener('connection', adopt);
+  if (handle[kWatched] === true) return;
+  handle[kWatched] = true;
+  // Two of the listening handle's own functions, wrapped once for its life
+  // (the handle is internal, and the next listen makes a new one).
+  // - close(), called by server.close() and by nothing else while the
+  //   server listens: that is where the 'connection' listener goes.
+  // - onconnection(), Node's accept callback: a connection that inherited
+  //   ours from the kernel is noted as holding it before Node makes its
+  //   socket, so that Node's own server `keepAlive` option, which calls
+  //   setKeepAlive on the new handle before 'connection', finds it held and
+  //   costs no syscall (the hook answers it).
+  const close = handle.close as ((...args: unknown[]) => unknown) | undefined;
+  if (typeof close === 'function') {
+    handle.close = function (this: Handle) {
+      stopServing(server, this);
+      // eslint-disable-next-line prefer-rest-params
+      return Reflect.apply(close, this, arguments);
+    };
+  }
+  const accept = handle.onconnection as ((...args: unknown[]) => unknown) | undefined;
+  if (typeof accept === 'function' && acceptedInherit && !listensInPrimary(server)) {
+    hook(handle); // the accepted handles share its class
+    handle.onconnection = function (this: Handle, error: unknown, client?: Handle) {
+      if (client != null && this[kServes] !== undefined && (this[kServes] as Config).enable) client[kHolds] = true;
+      // eslint-disable-next-line prefer-rest-params
+      return Reflect.apply(accept, this, arguments);
+    };
+  }
+}
+
+function stopServing(server: net.Server, handle: Handle): void {
+  if (handle[kServes] === undefined) return;
+  delete handle[kServes];
+  server.removeListener('connection', adopt);
+}
+
+// An accepted socket inherits the listening socket's options from the kernel,
+// no syscall needed, unless the kernel passes on only some of them (macOS: not
+// the idle time or the user timeout; Node's own call: none at all), or there
+// is no listening socket of ours to inherit from (a round-robin cluster
+// worker): then ours is applied to it. Either way it is sticky from here on,
+// and Node's record says "on", before the server's own 'connection' listeners
+// (tls, http) and the application's run.
+const acceptedInherit = kernel.acceptedSocketsInherit;
+function adopt(this: NodeServer, socket: net.Socket): void {
+  const config = serverHandle(this)?.[kServes] as Config | undefined;
+  const handle = socketHandle(socket);
+  // No handle: an earlier 'connection' listener destroyed it (destroy() drops the handle at once).
+  if (config === undefined || handle == null) return;
+  try {
+    // Held already: inherited, and noted so by the accept callback (above).
+    if (handle[kHolds] !== true) applyNow(socket, handle, config);
+  } catch (error) {
+    notApplied(socket, config, error as Error);
+    return;
+  }
+  hold(socket, handle);
+}
+
+// A server that begins to listen is configured once its listening socket
+// exists: at once when listen() made it (a port or an address), or at
+// 'listening' when it comes later (a host name to look up first, a cluster
+// worker asking its primary). A failed listen leaves that one-time listener
+// in place until the server listens.
+function onListening(this: NodeServer): void {
+  const config = configs.get(this) ?? byDefault.get(this);
+  const handle = serverHandle(this);
+  if (config === undefined || handle == null) return;
+  // The process-wide mode leaves alone a Unix-domain socket or pipe, and a
+  // round-robin cluster worker: its primary, configured the same way, hands
+  // over connections that hold it.
+  if (!configs.has(this) && (this._pipeName !== undefined || listensInPrimary(this))) return;
+  serve(this, handle, config, false);
+}
+
+// The process-wide default a server took when it first listened under it: it
+// follows that object through re-listens, as Node's own keepalive setting does.
+const byDefault = new WeakMap<net.Server, Config>();
+
+const serverProto = net.Server.prototype as unknown as { listen: (...args: unknown[]) => net.Server };
+let nodeListen: ((...args: unknown[]) => net.Server) | undefined;
+
+function listen(this: NodeServer): net.Server {
+  if (processDefault !== undefined && !byDefault.has(this)) byDefault.set(this, processDefault);
+  // eslint-disable-next-line prefer-rest-params
+  const result = nodeListen!.apply(this, arguments as unknown as unknown[]);
+  if (configs.has(this) || byDefault.has(this)) {
+    if (serverHandle(this) != null && this.listening) onListening.call(this);
+    else awaitListening(this);
+  }
+  return result;
+}
+
+/** Wraps net.Server.prototype.listen, once: a server's next listen must be seen. */
+function watchListens(): void {
+  if (nodeListen !== undefined) return;
+  nodeListen = serverProto.listen;
+  serverProto.listen = listen;
+}
+
+// --- The process-wide mode's part ---------------------------------------------
+
+const socketProto = net.Socket.prototype as unknown as { connect: (...args: unknown[]) => net.Socket };
+let nodeConnect: ((...args: unknown[]) => net.Socket) | undefined;
+
+// Node decides the same way (`const pipe = !!options.path`) after
+// normalizing its arguments: an options object, the [options, callback]
+// array net.connect hands over, or a leading string that is not a number.
+// Deciding here costs no syscall; a Unix-domain socket is never touched.
+function isPipe(first: unknown): boolean {
+  const options = Array.isArray(first) ? first[0] : first;
+  if (options !== null && typeof options === 'object') return Boolean((options as { path?: unknown }).path);
+  return typeof options === 'string' && !(Number(options) >= 0);
+}
+
+// Every outgoing connection starts here: net.connect, new net.Socket().connect(),
+// tls.connect, http(s) agents, undici and fetch, and the clients built on them.
+// A socket carrying a configuration of its own (explicit: setKeepAlive before
+// or after) keeps it; any other takes the default when it connects.
+function connect(this: net.Socket): net.Socket {
+  // eslint-disable-next-line prefer-rest-params
+  const args = arguments as unknown as unknown[];
+  if (processDefault !== undefined && !isPipe(args[0]) && !configs.has(this)) arm(this);
+  return nodeConnect!.apply(this, args);
+}
+
+/**
+ * Makes `config` the default for every TCP connection the process opens and
+ * every TCP server it starts from now on (undefined: none). Wraps
+ * net.Socket.prototype.connect and net.Server.prototype.listen while there is one.
+ */
+export function setProcessDefault(config: Config | undefined): void {
+  processDefault = config;
+  if (config !== undefined) {
+    watchListens();
+    if (nodeConnect === undefined) {
+      nodeConnect = socketProto.connect;
+      socketProto.connect = connect;
+    }
+  } else if (nodeConnect !== undefined && socketProto.connect === connect) {
+    // Someone may have wrapped ours since: then it stays, passing every call straight on.
+    socketProto.connect = nodeConnect;
+    nodeConnect = undefined;
+  }
+}
