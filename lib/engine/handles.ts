@@ -49,18 +49,24 @@ export const isServer = (target: unknown): target is net.Server => serverPrototy
 // read (Bun 1.4, whose `_handle` is a plain property; a later Node). Deno 2.9
 // runs Node's net.js and takes the fast path. Every path reads a socket's
 // handle once and passes it on. (A server's `_handle` is a plain property.)
-const kHandle = ((): symbol | undefined => {
+// Found on the first socket asked about (not at load: making a socket of our
+// own to look costs start-up time): null where `_handle` is read instead. An
+// object that shows no such symbol (an http2 session's socket Proxy shows the
+// session's) leaves the question open for the next one.
+let kHandle: symbol | null | undefined;
+function findKHandle(socket: net.Socket): symbol | null | undefined {
   const getter = Object.getOwnPropertyDescriptor(socketPrototype, '_handle')?.get;
-  if (getter === undefined) return undefined;
-  const symbol = Object.getOwnPropertySymbols(new net.Socket()).find((s) => s.description === 'kHandle');
+  if (getter === undefined) return null;
+  const symbol = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kHandle');
   if (symbol === undefined) return undefined;
   const marker = {};
-  return getter.call({ [symbol]: marker }) === marker ? symbol : undefined;
-})();
+  return getter.call({ [symbol]: marker }) === marker ? symbol : null;
+}
 
 /** A socket's `_handle`: null or undefined when it has none. */
 export function socketHandle(socket: net.Socket): Handle | null | undefined {
-  return kHandle === undefined
+  if (kHandle === undefined) kHandle = findKHandle(socket);
+  return kHandle == null
     ? (socket as WithHandle)._handle
     : (socket as unknown as Record<symbol, Handle | null | undefined>)[kHandle];
 }

@@ -71,9 +71,11 @@ export const explicitConfiguration = (target: KeepAliveTarget): Config | undefin
 // when its record says "on", and applies its setting at every connect of the
 // object only then. Its delay is left as it was: Node compares the next call's
 // against it (test-net-server-keepalive counts the calls that reach the handle).
-const kSetKeepAlive = Object.getOwnPropertySymbols(new net.Socket()).find((s) => s.description === 'kSetKeepAlive');
+// Found on the first socket written to.
+let kSetKeepAlive: symbol | undefined;
 
 function writeRecord(socket: net.Socket, on: boolean): void {
+  kSetKeepAlive ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kSetKeepAlive');
   if (kSetKeepAlive !== undefined) (socket as unknown as Record<symbol, unknown>)[kSetKeepAlive] = on;
 }
 
