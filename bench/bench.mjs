@@ -3,15 +3,17 @@
 // socket with tcp-keepalive, Node's built-in setKeepAlive and net-keepalive,
 // against the syscall floor (bench/floor.c, compiled here), in one run.
 //
-//   node --expose-gc bench/bench.mjs [--sockets 1000] [--rounds 30] [--rss-ops 1000000] [--accept 1000] [--connections 500] [--json]
+//   node --expose-gc bench/bench.mjs [--sockets 1000] [--rounds 30] [--rss-ops 1000000] [--accept 1000]
+//                                    [--connections 10000] [--rate-rounds 11] [--startup-rounds 15] [--json]
 //
 // Every round runs each method, the C floor among them (bench/floor.c, in
 // child processes that serve one block at a time), as a block: one untimed
 // warm-up pass over all sockets, then PASSES timed ones; the blocks of a round
 // in shuffled order. Every set pass writes values the previous one did not, and
 // every block is verified by reading the sockets back (untimed), so a method
-// that did nothing would fail instead of looking fast. Last, the connection
-// rate of a process with and without the process-wide mode (tcp-keepalive/register).
+// that did nothing would fail instead of looking fast. Then the connection
+// rate of a process with and without the process-wide mode (tcp-keepalive/register),
+// and last the start-up time of `node` with and without tcp-keepalive.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,7 +49,9 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '30' },
     'rss-ops': { type: 'string', default: '1000000' },
     accept: { type: 'string', default: '1000' },
-    connections: { type: 'string', default: '500' },
+    connections: { type: 'string', default: '10000' },
+    'rate-rounds': { type: 'string', default: '11' },
+    'startup-rounds': { type: 'string', default: '15' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -56,6 +60,8 @@ const ROUNDS = Math.max(5, Number(flags.rounds));
 const RSS_OPS = Number(flags['rss-ops']);
 const ACCEPT = Number(flags.accept);
 const CONNECTIONS = Number(flags.connections);
+const RATE_ROUNDS = Math.max(3, Number(flags['rate-rounds']));
+const STARTUP_ROUNDS = Math.max(3, Number(flags['startup-rounds']));
 const PASSES = 3;
 const WARMUP = 5;
 if (typeof globalThis.gc !== 'function') {
@@ -363,15 +369,19 @@ server.listen(0, '127.0.0.1', async () => {
 }
 
 // ---- the process-wide mode: connection rate with and without it -------------------
-// Two child processes, one started with --require tcp-keepalive/register and
-// one without, each with its own loopback server, take turns: one block of
-// CONNECTIONS connections opened and closed one after another (closed with a
-// reset, so no TIME_WAIT piles up; concurrent connects overflowed the
-// listener's accept queue here and stalled on 1 s SYN retransmissions), then
-// the other's block, in shuffled order each round, after an untimed warm-up
-// block each. Each process stays as it is for the whole run (no switching of
-// prototypes between blocks). Paired ratio: per round, the rate with over the
-// rate without, in elapsed time and in the process's own CPU time.
+// Three child processes, each with its own loopback server, take turns: one
+// started with --require tcp-keepalive/register (both ends configured: each
+// client socket when it connects, the server's listening socket once, which
+// its accepted sockets inherit), one without it, and one without it that makes
+// the same setsockopt calls itself through the native call with no JavaScript
+// of ours around it (the listening socket once, each client socket right
+// after its connect): the kernel's share. Each takes one block of CONNECTIONS
+// connections opened and closed one after another (closed with a reset, so no
+// TIME_WAIT piles up; concurrent connects overflowed the listener's accept
+// queue here and stalled on 1 s SYN retransmissions), in shuffled order each
+// round, after an untimed warm-up block each. Each process stays as it is for
+// the whole run. Paired ratios: per round, a process's rate over the rate
+// without, in elapsed time and in the process's own CPU time.
 async function connectionRate() {
   const script = path.join(work, 'connection-rate.mjs');
   writeFileSync(
@@ -379,11 +389,21 @@ async function connectionRate() {
     `import net from 'node:net';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
-const { getKeepAlive } = createRequire(import.meta.url)(${JSON.stringify(root)});
-const connections = Number(process.argv[2]);
+const require = createRequire(import.meta.url);
+const { getKeepAlive } = require(${JSON.stringify(root)});
+const [connections, mode] = [Number(process.argv[2]), process.argv[3]];
+let configure = () => {};
+if (mode === 'syscalls') {
+  const { binding } = require(${JSON.stringify(path.join(root, 'dist', 'kernel', 'index.js'))});
+  const { enable } = require(${JSON.stringify(path.join(root, 'dist', 'kernel', 'addon.js'))});
+  const { toNativeConfig } = require(${JSON.stringify(path.join(root, 'dist', 'engine', 'options.js'))});
+  const config = toNativeConfig({ idle: 30_000, interval: 5000, count: 3 });
+  configure = (socket) => enable(binding, socket._handle.fd, config);
+}
 const server = net.createServer((s) => s.on('error', () => {}).resume());
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
+configure(server);
 const { port } = server.address();
 async function block() {
   const start = process.hrtime.bigint();
@@ -391,7 +411,8 @@ async function block() {
   for (let i = 0; i < connections; i++) {
     const c = net.connect(port, '127.0.0.1');
     await once(c, 'connect');
-    if (i === 0 && getKeepAlive(c).enable !== Boolean(process.env.TCP_KEEPALIVE)) {
+    configure(c);
+    if (i === 0 && getKeepAlive(c).enable !== (mode !== 'without')) {
       throw new Error('the connection does not hold what this process was started with');
     }
     c.resetAndDestroy();
@@ -408,27 +429,27 @@ process.on('message', async (message) => {
 process.send('ready');
 `,
   );
-  const start = (withRegister) => {
+  const start = (mode) => {
     const env = { ...process.env };
-    if (withRegister) env.TCP_KEEPALIVE = 'idle=30s,interval=5s,count=3';
+    if (mode === 'with') env.TCP_KEEPALIVE = 'idle=30s,interval=5s,count=3';
     else delete env.TCP_KEEPALIVE;
-    const args = [...(withRegister ? ['--require', path.join(root, 'dist', 'integrations', 'register.js')] : []), script, String(CONNECTIONS)];
+    const args = [...(mode === 'with' ? ['--require', path.join(root, 'dist', 'integrations', 'register.js')] : []), script, String(CONNECTIONS), mode];
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const ready = once(child, 'message');
     return { child, ready };
   };
-  const children = { with: start(true), without: start(false) };
+  const modes = ['with', 'without', 'syscalls'];
+  const children = Object.fromEntries(modes.map((mode) => [mode, start(mode)]));
   await Promise.all(Object.values(children).map((c) => c.ready));
   const block = async (name) => {
     const reply = once(children[name].child, 'message');
     children[name].child.send('block');
     return (await reply)[0];
   };
-  await block('with');
-  await block('without');
+  for (const mode of modes) await block(mode);
   const samples = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = Math.random() < 0.5 ? ['with', 'without'] : ['without', 'with'];
+  for (let round = 0; round < RATE_ROUNDS; round++) {
+    const order = modes.map((m) => [Math.random(), m]).sort((a, b) => a[0] - b[0]).map(([, m]) => m);
     const sample = {};
     for (const name of order) sample[name] = await block(name);
     samples.push(sample);
@@ -441,11 +462,46 @@ process.send('ready');
   const summary = (clock) => ({
     without: median(samples.map((r) => r.without[clock])),
     with: median(samples.map((r) => r.with[clock])),
+    syscalls: median(samples.map((r) => r.syscalls[clock])),
     ratio: median(samples.map((r) => r.with[clock] / r.without[clock])),
+    syscallsRatio: median(samples.map((r) => r.syscalls[clock] / r.without[clock])),
   });
   // wall: connections per second of elapsed time. cpu: per second of the
   // process's own CPU time (user + system), which a busy machine disturbs less.
   return { connections: CONNECTIONS, samples, wall: summary('wall'), cpu: summary('cpu') };
+}
+
+// ---- start-up: node with and without tcp-keepalive -----------------------------------
+// Three commands take turns, in shuffled order each round, after one untimed
+// run each: bare `node -e 0`, the same with --require tcp-keepalive/register
+// (TCP_KEEPALIVE set), and `node -e "require('tcp-keepalive')"`. Each run's
+// elapsed time from spawn to exit; paired ratios per round over the bare run.
+function startup() {
+  const commands = {
+    bare: [['-e', '0'], {}],
+    register: [['--require', path.join(root, 'dist', 'integrations', 'register.js'), '-e', '0'], { TCP_KEEPALIVE: 'idle=30s,interval=5s,count=3' }],
+    require: [['-e', `require(${JSON.stringify(root)})`], {}],
+  };
+  const time = (name) => {
+    const [args, extra] = commands[name];
+    const env = { ...process.env, ...extra };
+    if (extra.TCP_KEEPALIVE === undefined) delete env.TCP_KEEPALIVE;
+    delete env.NODE_OPTIONS;
+    const t0 = process.hrtime.bigint();
+    execFileSync(process.execPath, args, { env, stdio: 'ignore' });
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const names = Object.keys(commands);
+  for (const name of names) time(name);
+  const samples = [];
+  for (let round = 0; round < STARTUP_ROUNDS; round++) {
+    const sample = {};
+    for (const name of names.map((n) => [Math.random(), n]).sort((a, b) => a[0] - b[0]).map(([, n]) => n)) sample[name] = time(name);
+    samples.push(sample);
+  }
+  const ms = Object.fromEntries(names.map((n) => [n, median(samples.map((s) => s[n]))]));
+  const ratio = (name) => median(samples.map((s) => s[name] / s.bare));
+  return { rounds: STARTUP_ROUNDS, samples, ms, ratios: { register: ratio('register'), require: ratio('require') } };
 }
 
 // ---- run ------------------------------------------------------------------------
@@ -453,8 +509,10 @@ log(`${N} sockets, ${ROUNDS} rounds x ${PASSES} passes: the Node methods and the
 const { samples, rss } = await timeMethods();
 log(`server path: accepting ${ACCEPT} connections`);
 const server = serverPath();
-log(`process-wide mode: ${ROUNDS} rounds of ${CONNECTIONS} loopback connections opened and closed, in a process with and one without tcp-keepalive/register`);
+log(`process-wide mode: ${RATE_ROUNDS} rounds of ${CONNECTIONS} loopback connections opened and closed, in a process with tcp-keepalive/register, one without, and one making the same syscalls itself`);
 const rate = await connectionRate();
+log(`start-up: ${STARTUP_ROUNDS} rounds of node -e 0 with and without tcp-keepalive`);
+const boot = startup();
 
 // ns: the median over every timed pass. Ratios are paired: within each round
 // the median pass of one method over the median pass of the other, then the
@@ -496,6 +554,7 @@ const report = {
   rssOps: RSS_OPS,
   server: { accepted: ACCEPT, ...server },
   connectionRate: rate,
+  startup: boot,
 };
 
 if (flags.json) {
@@ -541,12 +600,26 @@ if (flags.json) {
   line('server', 'setKeepAlive(server) once, before listen:');
   line('per-socket', "setKeepAlive(socket) in 'connection':");
   printConnectionRate(rate, check);
+  printStartup(boot, check);
 }
 
 function printConnectionRate(rate, check) {
   const perSecond = (v) => `${Math.round(v).toLocaleString('en')}/s`;
+  const us = (r) => ((1 / r.with - 1 / r.without) * 1e6).toFixed(1);
   console.log(`\nProcess-wide mode, ${rate.samples.length} rounds of ${rate.connections} loopback connections opened and closed (paired by round)`);
   console.log(`  elapsed time: without ${perSecond(rate.wall.without)}, with tcp-keepalive/register ${perSecond(rate.wall.with)}, paired ratio ${rate.wall.ratio.toFixed(3)}`);
   console.log(`  per CPU second of the process: without ${perSecond(rate.cpu.without)}, with ${perSecond(rate.cpu.with)}, paired ratio ${rate.cpu.ratio.toFixed(3)}`);
-  check(rate.wall.ratio >= 0.95, `connection rate with the process-wide mode at least 0.95 of the rate without: ${rate.wall.ratio.toFixed(3)} (CPU time: ${rate.cpu.ratio.toFixed(3)})`);
+  console.log(`  where it goes: the same setsockopt calls made by the process itself, with no JavaScript of ours, run at ${rate.wall.syscallsRatio.toFixed(3)} ` +
+    `(CPU time ${rate.cpu.syscallsRatio.toFixed(3)}); per connection the mode costs ${us(rate.wall)} us of elapsed time over the rate without, ` +
+    `${((1 / rate.wall.syscalls - 1 / rate.wall.without) * 1e6).toFixed(1)} us of it the kernel's`);
+  check(rate.wall.ratio >= 0.96, `connection rate with the process-wide mode at least 0.96 of the rate without: ${rate.wall.ratio.toFixed(3)} (CPU time: ${rate.cpu.ratio.toFixed(3)})`);
+}
+
+function printStartup(boot, check) {
+  const ms = (v) => `${v.toFixed(1)} ms`;
+  console.log(`\nStart-up, ${boot.rounds} rounds, each command's elapsed time from spawn to exit (paired by round)`);
+  console.log(`  node -e 0: ${ms(boot.ms.bare)}; with --require tcp-keepalive/register: ${ms(boot.ms.register)} (${boot.ratios.register.toFixed(3)}x); ` +
+    `node -e "require('tcp-keepalive')": ${ms(boot.ms.require)} (${boot.ratios.require.toFixed(3)}x)`);
+  check(boot.ratios.register <= 1.05, `start-up with the preload at most 1.05x node -e 0: ${boot.ratios.register.toFixed(3)}x`);
+  check(boot.ratios.require <= 1.05, `start-up with require('tcp-keepalive') at most 1.05x node -e 0: ${boot.ratios.require.toFixed(3)}x`);
 }

@@ -23,7 +23,7 @@ describe.runIf(tools)('npm run bench', () => {
   it(`runs end to end on 50 sockets: every method verified and timed, the floor beside them, the server path counted; Node's own call ${fourArguments ? 'also with interval and count (Node 24.21+, 26)' : 'with the idle time only (Node 20, 22)'}`, () => {
     const out = execFileSync(
       process.execPath,
-      ['--expose-gc', 'bench/bench.mjs', '--sockets', '50', '--rounds', '5', '--rss-ops', '500', '--accept', '20', '--connections', '50', '--json'],
+      ['--expose-gc', 'bench/bench.mjs', '--sockets', '50', '--rounds', '5', '--rss-ops', '500', '--accept', '20', '--connections', '50', '--rate-rounds', '3', '--startup-rounds', '3', '--json'],
       { cwd: root, encoding: 'utf8', timeout: 120_000 },
     );
     const report = JSON.parse(out);
@@ -44,11 +44,17 @@ describe.runIf(tools)('npm run bench', () => {
       server: { configured: 20, keepaliveSetsockopt: 5 },
       'per-socket': { configured: 20, keepaliveSetsockopt: 100 },
     });
-    // The process-wide mode's connection rate: 5 rounds, with and without.
+    // The process-wide mode's connection rate: 3 rounds, with, without, and the syscalls alone.
     expect(report.connectionRate.connections).toBe(50);
-    expect(report.connectionRate.samples).toHaveLength(5);
+    expect(report.connectionRate.samples).toHaveLength(3);
     for (const clock of ['wall', 'cpu']) {
-      for (const key of ['with', 'without', 'ratio']) expect(report.connectionRate[clock][key], `${clock} ${key}`).toBeGreaterThan(0);
+      for (const key of ['with', 'without', 'syscalls', 'ratio', 'syscallsRatio']) {
+        expect(report.connectionRate[clock][key], `${clock} ${key}`).toBeGreaterThan(0);
+      }
     }
+    // Start-up: 3 rounds of bare node, the preload and require('tcp-keepalive').
+    expect(report.startup.samples).toHaveLength(3);
+    for (const key of ['bare', 'register', 'require']) expect(report.startup.ms[key], key).toBeGreaterThan(0);
+    for (const key of ['register', 'require']) expect(report.startup.ratios[key], key).toBeGreaterThan(0);
   }, 120_000);
 });
