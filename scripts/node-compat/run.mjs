@@ -93,6 +93,10 @@ async function runAll(files, withPreload, concurrency) {
       while (next < files.length) {
         const file = files[next++];
         results.push(await runOne(file, withPreload, slot));
+        if (results.length % 100 === 0) {
+          const failed = results.filter((r) => !r.ok).length;
+          console.log(`node-compat: ${results.length} of ${files.length} run, ${failed} failed so far (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+        }
       }
     }),
   );
