@@ -108,9 +108,12 @@ type HandleSetKeepAlive = (this: Handle, enable: unknown, ...rest: unknown[]) =>
 const hooked = new WeakSet<object>();
 
 /** Hooks the setKeepAlive of `handle`'s class, once per class (TCP, TLS and Bun's each have one). */
+let lastHooked: object | null = null; // the common case, one class (TCP): no WeakSet lookup per connection
 function hook(handle: Handle): void {
   const proto = Object.getPrototypeOf(handle) as { setKeepAlive?: HandleSetKeepAlive } | null;
-  if (proto === null || hooked.has(proto)) return;
+  if (proto === lastHooked || proto === null) return;
+  lastHooked = proto;
+  if (hooked.has(proto)) return;
   hooked.add(proto);
   const original = proto.setKeepAlive;
   if (typeof original !== 'function') return;
