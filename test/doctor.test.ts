@@ -85,10 +85,10 @@ describe('tcp-keepalive doctor', () => {
     }
   });
 
-  it("--json has the README's keys, with and without --within", async () => {
-    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
-    const example = /`doctor --within 30s --idle-below 240s --json` here:\n\n```json\n([\s\S]*?)\n```/.exec(readme);
-    expect(example, 'the README shows doctor --json').not.toBeNull();
+  it("--json has the keys docs/cli.md shows, with and without --within", async () => {
+    const doc = readFileSync(path.join(__dirname, '..', 'docs', 'cli.md'), 'utf8');
+    const example = /`doctor --within 30s --idle-below 240s --json` here:\n\n```json\n([\s\S]*?)\n```/.exec(doc);
+    expect(example, 'docs/cli.md shows doctor --json').not.toBeNull();
     const documented = JSON.parse(example![1]!);
     // The keys, all the way down: the values are this host's.
     const shape = (value: unknown): unknown =>

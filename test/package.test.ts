@@ -279,15 +279,19 @@ describe('an app bundled with esbuild --bundle --platform=node, over the install
   });
 });
 
-describe("the README's code examples, against the installed package", () => {
-  // Every ```ts and ```js block that imports tcp-keepalive is a complete
-  // example; the others are signatures. Each is type-checked as a user's
-  // ES module under nodenext (Node's own rules) and under node10 (older
-  // projects, which ignore `exports`).
+describe("the docs' code examples, against the installed package", () => {
+  // Every ```ts and ```js block in the README and docs/ that imports
+  // tcp-keepalive is type-checked as a user's ES module under nodenext
+  // (Node's own rules) and under node10 (older projects, which ignore
+  // `exports`). (test/docs.test.ts runs them.)
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-  const examples = [...readme.matchAll(/^```(ts|js)\n([\s\S]*?)^```$/gm)]
-    .map((m) => ({ lang: m[1]!, code: m[2]!, line: readme.slice(0, m.index).split('\n').length }))
-    .filter((e) => /from 'tcp-keepalive(\/\w+)?'/.test(e.code));
+  const docs = ['README.md', ...readdirSync(path.join(root, 'docs')).map((f) => `docs/${f}`)];
+  const examples = docs.flatMap((file) => {
+    const text = readFileSync(path.join(root, file), 'utf8');
+    return [...text.matchAll(/^```(ts|js)\n([\s\S]*?)^```$/gm)]
+      .map((m) => ({ lang: m[1]!, code: m[2]!, line: `${file.replace(/\W/g, '-')}-${text.slice(0, m.index).split('\n').length}` }))
+      .filter((e) => /from 'tcp-keepalive(\/\w+)?'/.test(e.code));
+  });
 
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   let dir: string;
@@ -301,15 +305,15 @@ describe("the README's code examples, against the installed package", () => {
     }
     symlinkSync(path.join(consumer, 'node_modules', 'tcp-keepalive'), path.join(dir, 'node_modules', 'tcp-keepalive'));
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'readme', private: true, type: 'module' }));
-    examples.forEach((e, i) => writeFileSync(path.join(dir, `example-${i}-line-${e.line}.${e.lang === 'ts' ? 'mts' : 'mjs'}`), e.code));
+    examples.forEach((e, i) => writeFileSync(path.join(dir, `example-${i}-${e.line}.${e.lang === 'ts' ? 'mts' : 'mjs'}`), e.code));
   });
 
   it('finds the examples', () => {
     expect(examples.length).toBeGreaterThanOrEqual(5);
   });
 
-  it('runs the first example, with a local server on a free port in place of 6379', async () => {
-    const first = examples[0]!;
+  it("runs the README's first example, with a local server on a free port in place of 6379", async () => {
+    const first = [...readme.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => ({ code: m[1]! }))[0]!;
     expect(first.code).toContain("net.connect(6379, '127.0.0.1')");
     const server = net.createServer((socket) => socket.end()); // the example exits once the server hangs up
     server.listen(0, '127.0.0.1');
