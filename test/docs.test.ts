@@ -119,7 +119,7 @@ async function run(e: Example): Promise<{ stdout: string; stderr: string; code: 
   const deadline = Date.now() + 15_000;
   let settledAt: number | undefined;
   for (;;) {
-    const result = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(r, 100))]);
+    const result = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
     if (result !== undefined) return { stdout, stderr, code: result[0], stillRunning: false };
     if (done()) settledAt ??= Date.now();
     if ((settledAt !== undefined && Date.now() - settledAt > 1500) || Date.now() > deadline) {
