@@ -1,6 +1,17 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const root = path.dirname(fileURLToPath(import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // The tests import lib/ (for its types) and run dist/, what the package
+    // ships: `npm test` compiles first. dist/ is left to Node's own loader
+    // (below), so a module loaded on first use by a require() inside the
+    // library is the same instance the tests imported.
+    alias: [{ find: /^(?:\.\.\/)+lib(\/.*)?$/, replacement: `${path.join(root, 'dist')}$1` }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
@@ -9,5 +20,6 @@ export default defineConfig({
     // the CPU: run more of them at once than the two cores would suggest.
     maxWorkers: 4,
     reporters: ['default', './test/summary-reporter.ts'],
+    server: { deps: { external: [/\/node_modules\//, /\/dist\//] } },
   },
 });

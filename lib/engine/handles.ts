@@ -11,7 +11,7 @@ import {
   socketNotConnected,
   unsupported,
 } from './errors';
-import { useInstead } from './recognize';
+import type * as Recognize from './recognize';
 import type { Handle } from '../kernel/seam';
 
 export type { Handle };
@@ -137,6 +137,9 @@ export function listensInPrimary(server: net.Server): boolean {
 /** ERR_INVALID_ARG_TYPE for what is neither a socket nor a server. */
 export function notATarget(target: unknown): Error {
   // A client (setKeepAlive(redis)) is a common first try: name its helper.
+  // (Loaded on this error's path only.)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { useInstead } = require('./recognize') as typeof Recognize;
   return invalidArgType('target', ['net.Socket', 'tls.TLSSocket', 'net.Server'], target, useInstead(target));
 }
 

@@ -2,6 +2,7 @@
 // kernel's units before any native call. Nothing here touches a socket.
 import { kernel } from '../kernel';
 import type { KeepAliveState, NativeConfig, OptionKey } from '../kernel/seam';
+import { DEFAULTS } from './defaults';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
 export type { KeepAliveState, NativeConfig };
@@ -24,12 +25,7 @@ export interface KeepAliveOptions {
   userTimeout?: number;
 }
 
-export const DEFAULTS: Readonly<{ idle: 60_000; interval: 10_000; count: 6; userTimeout: 120_000 }> = Object.freeze({
-  idle: 60_000,
-  interval: 10_000,
-  count: 6,
-  userTimeout: 120_000,
-});
+export { DEFAULTS };
 
 export const OPTION_KEYS: readonly OptionKey[] = ['enable', 'idle', 'interval', 'count', 'userTimeout'];
 

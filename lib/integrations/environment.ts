@@ -3,7 +3,7 @@
 import { parseDuration } from '../engine/durations';
 import { invalidArgValue } from '../engine/errors';
 import { toNativeConfig, type KeepAliveOptions } from '../engine/options';
-import { planKeepAlive } from '../engine/plan';
+import type * as Plan from '../engine/plan';
 
 const OPTION_DURATIONS = ['idle', 'interval', 'userTimeout'] as const;
 const GOAL_DURATIONS = ['within', 'idle-below'] as const;
@@ -41,6 +41,9 @@ export function optionsFromEnvironment(text: string): KeepAliveOptions | undefin
     if (!pairs.has('within')) throw invalidArgValue('TCP_KEEPALIVE', text, 'has idle-below without within');
     const other = [...pairs.keys()].find((key) => !(GOAL_DURATIONS as readonly string[]).includes(key));
     if (other !== undefined) throw invalidArgValue('TCP_KEEPALIVE', text, `mixes within with ${other}: give a deadline or options, not both`);
+    // Loaded only for a deadline: most values name the options themselves.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { planKeepAlive } = require('../engine/plan') as typeof Plan;
     return planKeepAlive({
       detectWithin: duration('within'),
       ...(pairs.has('idle-below') ? { idleBelow: duration('idle-below') } : {}),

@@ -4,8 +4,7 @@
 import { existsSync } from 'node:fs';
 import path = require('node:path');
 import { getSystemErrorName } from 'node:util';
-import { coded, type KeepAliveError } from '../engine/coded';
-import { notTcp, unsupported, type KeepAliveSystemError } from '../engine/errors';
+import { coded, notTcp, unsupported, type KeepAliveError, type KeepAliveSystemError } from '../engine/errors';
 import type { Handle, KeepAliveState, Kernel, NativeConfig } from './seam';
 
 /** What a native call reports when a syscall failed (success is `undefined`). */

@@ -1,7 +1,7 @@
 // Chooses, once per process, the way options reach the kernel. The engine
 // imports `kernel` from here and never asks which way it got.
 import { addonKernel, loadAddon, type Binding } from './addon';
-import { nodeKernel } from './node';
+import type * as NodeWay from './node';
 import type { Kernel } from './seam';
 
 /**
@@ -16,6 +16,10 @@ const RUNTIME_WITHOUT_FDS: string | undefined =
 
 /** The native addon as loaded, where it is (tests and the bench call it directly). */
 export const binding: Binding | undefined = RUNTIME_WITHOUT_FDS === undefined ? loadAddon() : undefined;
+
+// The runtime's own way, loaded only where it is taken.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeKernel = (where: string): Kernel => (require('./node') as typeof NodeWay).nodeKernel(where);
 
 function choose(): Kernel {
   if (binding === undefined) return nodeKernel(`${RUNTIME_WITHOUT_FDS}, where no socket shows its file descriptor`);
