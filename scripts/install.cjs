@@ -118,7 +118,7 @@ function build() {
     if (STRICT) {
       console.error(`tcp-keepalive: the build from source failed (TCP_KEEPALIVE_STRICT_INSTALL=1): ${reason}`);
       rmSync(RESULT, { force: true });
-      process.exitCode = typeof code === 'number' && code !== 0 ? code : 1;
+      process.exitCode = !spawnError && typeof code === 'number' && code > 0 ? code : 1;
       return;
     }
     record('build failed', { reason });

@@ -73,7 +73,7 @@ for arch in x64 arm64; do
   # Loaded by node-gyp-build and round-tripped in Bun for musl, with no build/ beside it.
   rm -rf "$src/build"
   bash "$root/scripts/bun-musl.sh" "$arch" "$work/bun-$arch"
-  LIBC=musl "$work/bun-$arch" "$root/scripts/load-check.cjs" "$src" --python3
+  LIBC=musl "$work/bun-$arch" "$root/scripts/load-check.cjs" "$src"
 
   mkdir -p "$root/prebuilds/linux-$arch"
   cp "$addon" "$root/prebuilds/linux-$arch/"
