@@ -410,6 +410,13 @@ describe('installing the packed tarball in a fresh app, as npm runs the install 
       expect(control.kernel).toMatchObject({ keepalive: 1, idleSeconds: 7 });
       expect(control.warnings.map((w) => w.code)).toEqual(['TCP_KEEPALIVE_NO_ADDON']);
       expect(control.warnings[0]!.message).toContain("Bun 1.4."); // Bun named as Bun
+
+      // And installed so: the install step finds that the glibc prebuild does
+      // not load, builds from source instead, and records why that failed.
+      const told = npmInstall('alpine-told-glibc', tarball, { ...baseEnv(), PATH: onlyNode('alpine-told-glibc', bunMusl) });
+      expect(told.status, told.output).toBe(0);
+      expect(told.output).toContain('tcp-keepalive: prebuilds/linux-x64/tcp-keepalive.glibc.node does not load here (');
+      expect(told.result).toMatchObject({ platform: 'linux-x64-glibc', result: 'build failed' });
     },
     180_000,
   );
