@@ -109,7 +109,13 @@ function build() {
   });
   child.on('close', (code, signal) => {
     if (code === 0) {
-      record('built', { file: path.relative(root, require('node-gyp-build').resolve(root)) });
+      let file;
+      try {
+        file = path.relative(root, require('node-gyp-build').resolve(root));
+      } catch (error) {
+        file = `none that node-gyp-build finds (${firstLine(error.message)})`;
+      }
+      record('built', { file });
       return;
     }
     const reason = spawnError

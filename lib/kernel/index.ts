@@ -77,7 +77,7 @@ export function supportedInWords(k: Kernel): string {
 // addon that does not load), the library still works, through the fallback,
 // and says so once, when it is loaded (once per worker thread that loads it
 // too: threads share no state), naming the platform and what to do.
-if (loaded?.binding === undefined && loaded !== undefined) {
+if (loaded !== undefined && loaded.binding === undefined) {
   process.emitWarning(
     `tcp-keepalive: ${chosen.reason} Until then it uses ${choice.runtime}'s own socket.setKeepAlive, which sets ` +
       `${supportedInWords(kernel)}, and reads nothing back: an explicit option it cannot set, and getKeepAlive, ` +
