@@ -1,8 +1,8 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-const root = path.dirname(fileURLToPath(import.meta.url));
+// npm test runs vitest in the package's folder.
+const dist = resolve('dist');
 
 export default defineConfig({
   resolve: {
@@ -10,7 +10,7 @@ export default defineConfig({
     // ships: `npm test` compiles first. dist/ is left to Node's own loader
     // (below), so a module loaded on first use by a require() inside the
     // library is the same instance the tests imported.
-    alias: [{ find: /^(?:\.\.\/)+lib(\/.*)?$/, replacement: `${path.join(root, 'dist')}$1` }],
+    alias: [{ find: /^(?:\.\.\/)+lib(\/.*)?$/, replacement: `${dist}$1` }],
   },
   test: {
     include: ['test/**/*.test.ts'],

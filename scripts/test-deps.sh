@@ -15,6 +15,11 @@
 #   aarch64-linux-gnu-g++ g++-aarch64-linux-gnu  the linux-arm64 prebuild (cross)
 #   qemu-aarch64 qemu-user    runs arm64 Node to test that prebuild
 #   wine         wine         scripts/test-windows.sh (Node for Windows)
+# and, checked by file rather than command:
+#   /lib/ld-musl-x86_64.so.1   musl        the loader Bun for musl runs on (scripts/bun-musl.sh)
+#   /lib/ld-musl-aarch64.so.1  musl:arm64  the same for arm64, under qemu (Debian multiarch:
+#                                          the arm64 architecture is added first; musl:arm64
+#                                          depends on no other arm64 package)
 set -euo pipefail
 
 declare -A provides=(
@@ -43,6 +48,8 @@ for tool in "${!provides[@]}"; do
 done
 # Debian keeps PostgreSQL's server programs off PATH.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -e /lib/ld-musl-x86_64.so.1 ] || missing+=(musl)
+[ -e /lib/ld-musl-aarch64.so.1 ] || missing+=(musl:arm64)
 
 if ((${#missing[@]} == 0)); then
   echo "test-deps: everything is installed"
@@ -53,5 +60,8 @@ mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 echo "test-deps: installing ${packages[*]}"
+if [[ " ${packages[*]} " == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  "${sudo[@]}" dpkg --add-architecture arm64
+fi
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"

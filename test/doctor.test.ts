@@ -103,6 +103,24 @@ describe('tcp-keepalive doctor', () => {
     expect(without.plan).toBeNull();
   });
 
+  it('says how tcp-keepalive reaches the kernel here: its addon, by file (the fallback: test/package.test.ts)', async () => {
+    const addon = path.join(__dirname, '..', 'build', 'Release', 'tcp_keepalive.node'); // what a clone loads
+    const platform = `${process.platform}-${process.arch}-${process.env.LIBC || 'glibc'}`;
+    const { stdout } = await doctor();
+    expect(stdout).toContain(
+      `\nHow tcp-keepalive reaches the kernel here (${platform}, Node ${process.version}):\n  its native addon, ${addon}: all five options, set and read back.\n`,
+    );
+    const report = JSON.parse((await doctor('--json')).stdout);
+    expect(report.kernel).toEqual({
+      way: 'addon',
+      platform,
+      runtime: `Node ${process.version}`,
+      addon,
+      reason: null,
+      supported: { enable: true, idle: true, interval: true, count: true, userTimeout: true },
+    });
+  });
+
   it('--help explains every option', async () => {
     const { code, stdout } = await doctor('--help');
     expect(code).toBe(0);

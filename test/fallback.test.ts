@@ -116,7 +116,7 @@ describe.runIf(havePython() && haveOpenssl())('the fallback: a build for a platf
         expect(out.destroyed.code).toBe('ERR_SOCKET_CLOSED');
         expect(out.unix).toEqual({
           code: 'ERR_SOCKET_NOT_TCP',
-          message: "The socket is not a TCP socket (Node's setKeepAlive has no TCP handle to set); keepalive options apply to TCP only",
+          message: `The socket is not a TCP socket (Node ${out.version}'s setKeepAlive has no TCP handle to set); keepalive options apply to TCP only`,
         });
 
         expect(out.raw).toEqual({ errno: -38, option: 1, syscall: 'setsockopt', notTcp: false });

@@ -1,10 +1,15 @@
 // The published package works with no compiler: pack it (prepack compiles the
-// TypeScript and makes the prebuilds: this machine's, and linux-arm64's,
-// which scripts/prebuild-arm64.sh cross-builds and load-checks under qemu),
-// install the tarball with --ignore-scripts into a fresh project, and use it
-// from there. scripts/test-arm64.sh tests the arm64 prebuild further.
+// TypeScript and makes the prebuilds: this machine's; linux-arm64's, which
+// scripts/prebuild-arm64.sh cross-builds and load-checks under qemu; and the
+// musl ones for linux-x64 and linux-arm64, which scripts/prebuild-musl.sh
+// builds with zig and load-checks in Bun for musl), install the tarball into
+// fresh projects, and use it from there: with --ignore-scripts; as on Alpine
+// (musl, no compiler, the install step run by a musl runtime); where no
+// prebuild fits and nothing can compile; with the strict switch; with
+// TCP_KEEPALIVE set during a source build. scripts/test-arm64.sh tests the
+// arm64 prebuild further. Packing is slow (the prebuilds): it is done once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net = require('node:net');
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
@@ -21,6 +26,36 @@ const packageJson = () =>
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
+
+/** This platform as node-gyp-build matches prebuilds and the library names it (LIBC unset: glibc here). */
+const PLATFORM = `${process.platform}-${process.arch}-glibc`;
+
+/** A configuration with every option, and what the kernel then holds (python3 reads it). */
+const FULL = { idle: 30_000, interval: 5_000, count: 4, userTimeout: 50_000 };
+const kernelOf = (o: typeof FULL) => ({ keepalive: 1, idleSeconds: o.idle / 1000, intervalSeconds: o.interval / 1000, count: o.count, userTimeoutMs: o.userTimeout });
+
+interface InstalledCheck {
+  runtime: 'node' | 'bun';
+  choice: { way: string; platform: string; runtime: string; addon: string | null; reason: string | null };
+  supported: Record<string, boolean>;
+  set: unknown;
+  kernel: ReturnType<typeof kernelOf>;
+  get: unknown;
+  userTimeout: unknown;
+  warnings: Array<{ code: string; message: string }>;
+  stderr: string;
+}
+
+/**
+ * Runs test/fixtures/installed-check.cjs in `app` (where fixtures/ was
+ * copied) under `runtime`, setting `options` on a loopback socket; its
+ * report, and what the process printed on stderr.
+ */
+function installedCheck(runtime: string, app: string, options: object, env: NodeJS.ProcessEnv = process.env): InstalledCheck {
+  const r = spawnSync(runtime, ['fixtures/installed-check.cjs', JSON.stringify(options)], { cwd: app, encoding: 'utf8', env });
+  if (r.status !== 0) throw new Error(`installed-check failed (${r.status}): ${r.stdout}${r.stderr}${r.error ?? ''}`);
+  return { ...(JSON.parse(r.stdout) as Omit<InstalledCheck, 'stderr'>), stderr: r.stderr };
+}
 
 beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-pack-'));
@@ -63,11 +98,17 @@ describe('the packed tarball', () => {
         'src/keepalive_linux.cc',
         'dist/index.js',
         'dist/index.d.ts',
+        'scripts/install.cjs',
         `prebuilds/${process.platform}-${process.arch}/tcp-keepalive.glibc.node`,
         'prebuilds/linux-arm64/tcp-keepalive.glibc.node',
+        'prebuilds/linux-x64/tcp-keepalive.musl.node',
+        'prebuilds/linux-arm64/tcp-keepalive.musl.node',
       ]),
     );
     expect(contents.filter((f) => /^(build|test|lib|node_modules)\//.test(f))).toEqual([]);
+    // The install step is the one script shipped; no install-result.json of the packing machine's.
+    expect(contents.filter((f) => f.startsWith('scripts/'))).toEqual(['scripts/install.cjs']);
+    expect(contents).not.toContain('install-result.json');
     // A source map would point at lib/*.ts, which is not shipped.
     expect(contents.filter((f) => f.endsWith('.map'))).toEqual([]);
   });
@@ -123,31 +164,46 @@ describe('the packed tarball', () => {
     expect(messages).toEqual([]);
   });
 
-  it('installs with --ignore-scripts (no compiler) and loads the prebuild', () => {
+  it('installs with --ignore-scripts (no compiler) and loads the prebuild, with no warning', () => {
     const installed = path.join(consumer, 'node_modules', 'tcp-keepalive');
     expect(existsSync(path.join(installed, 'build'))).toBe(false);
+    expect(existsSync(path.join(installed, 'install-result.json'))).toBe(false); // the install step never ran
     const resolved = run(process.execPath, ['-p', `require('node-gyp-build').resolve(${JSON.stringify(installed)})`], consumer);
     expect(resolved.trim()).toBe(path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`, 'tcp-keepalive.glibc.node'));
     expect(readdirSync(path.join(installed, 'prebuilds')).filter((f) => !f.endsWith('.md')).sort()).toEqual(
-      [...new Set(['linux-arm64', `${process.platform}-${process.arch}`])].sort(),
+      [...new Set(['linux-arm64', 'linux-x64', `${process.platform}-${process.arch}`])].sort(),
     );
+    const out = installedCheck(process.execPath, consumer, FULL);
+    expect(out.choice).toMatchObject({ way: 'addon', addon: resolved.trim(), reason: null });
+    expect(out.kernel).toEqual(kernelOf(FULL));
+    expect(out.warnings).toEqual([]);
   });
 
-  it('ships a linux-arm64 prebuild that is an AArch64 shared object', () => {
-    const elf = readFileSync(path.join(consumer, 'node_modules', 'tcp-keepalive', 'prebuilds', 'linux-arm64', 'tcp-keepalive.glibc.node'));
-    expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
-    expect(elf.readUInt16LE(16)).toBe(3); // ET_DYN
-    expect(elf.readUInt16LE(18)).toBe(183); // EM_AARCH64
+  it('ships linux-arm64 prebuilds that are AArch64 shared objects, and a linux-x64 musl one for x86-64', () => {
+    const prebuilds = path.join(consumer, 'node_modules', 'tcp-keepalive', 'prebuilds');
+    for (const [file, machine] of [
+      ['linux-arm64/tcp-keepalive.glibc.node', 183], // EM_AARCH64
+      ['linux-arm64/tcp-keepalive.musl.node', 183],
+      ['linux-x64/tcp-keepalive.musl.node', 62], // EM_X86_64
+    ] as const) {
+      const elf = readFileSync(path.join(prebuilds, file));
+      expect(elf.subarray(0, 4).toString('latin1'), file).toBe('\x7fELF');
+      expect(elf.readUInt16LE(16), file).toBe(3); // ET_DYN
+      expect(elf.readUInt16LE(18), file).toBe(machine);
+    }
   });
 
-  it('offers no prebuild to musl (Alpine), whose install then builds from source', () => {
-    // node-gyp-build takes an untagged prebuild on musl too, and a glibc
-    // binary does not load there; the prebuilds are tagged glibc. LIBC is
-    // node-gyp-build's own switch for the C library it matches against.
+  it('offers musl (Alpine) the musl prebuild and glibc the glibc one', () => {
+    // LIBC is node-gyp-build's own switch for the C library it matches
+    // against; on Alpine, /etc/alpine-release decides the same.
     const installed = path.join(consumer, 'node_modules', 'tcp-keepalive');
-    const resolve = `try { require('node-gyp-build').resolve(${JSON.stringify(installed)}) } catch (e) { console.log(e.message) }`;
-    const out = execFileSync(process.execPath, ['-e', resolve], { cwd: consumer, encoding: 'utf8', env: { ...process.env, LIBC: 'musl' } });
-    expect(out).toMatch(/^No native build was found for platform=linux arch=\w+ runtime=node abi=\d+ uv=\d+ libc=musl/);
+    const resolve = `console.log(require('node-gyp-build').resolve(${JSON.stringify(installed)}))`;
+    const chosen = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, ['-e', resolve], { cwd: consumer, encoding: 'utf8', env }).trim();
+    const env = { ...process.env };
+    delete env.LIBC;
+    const folder = path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`);
+    expect(chosen({ ...env, LIBC: 'musl' })).toBe(path.join(folder, 'tcp-keepalive.musl.node'));
+    expect(chosen(env)).toBe(path.join(folder, 'tcp-keepalive.glibc.node'));
   });
 
   it('works from require and from import', () => {
@@ -237,46 +293,199 @@ describe('an app bundled with esbuild --bundle --platform=node, over the install
     return path.join(consumer, out);
   };
 
-  it.each(formats)('%s: fails saying what to do, then works with prebuilds/ copied beside the bundle', (name, entry, flags, file) => {
+  it.each(formats)('%s: without prebuilds/ beside it, takes the fallback and warns once saying what to do; with them, the addon', (name, entry, flags, file) => {
     const dir = path.join(consumer, 'bundled', name);
     const app = bundle(entry, flags, path.join('bundled', name, file));
-    expect(readFileSync(app, 'utf8')).toContain('ERR_KEEPALIVE_ADDON_NOT_FOUND'); // the library is in the bundle
-    let stderr = '';
-    try {
-      run(process.execPath, [app, '5000'], consumer);
-    } catch (error) {
-      stderr = (error as { stderr: string }).stderr;
-    }
-    expect(stderr).toContain("code: 'ERR_KEEPALIVE_ADDON_NOT_FOUND'");
-    expect(stderr).toContain('--external:tcp-keepalive');
-    expect(stderr).toContain(`copy node_modules/tcp-keepalive/prebuilds/ to ${path.join(dir, 'prebuilds')}/ (beside the bundle)`);
+    expect(readFileSync(app, 'utf8')).toContain('TCP_KEEPALIVE_NO_ADDON'); // the library is in the bundle
+    // The app sets an interval and reads back: the fallback refuses the one
+    // (Node 20 and 22) or the other (24.21+, 26), never at require.
+    const r = spawnSync(process.execPath, [app, '5000'], { cwd: consumer, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("code: 'ERR_KEEPALIVE_UNSUPPORTED'");
+    expect(r.stderr.split('[TCP_KEEPALIVE_NO_ADDON] Warning: ').length - 1).toBe(1);
+    const warning = r.stderr.slice(r.stderr.indexOf('[TCP_KEEPALIVE_NO_ADDON]')).split('\n')[0]!;
+    expect(warning).toContain(`tcp-keepalive: no native addon for ${PLATFORM}: none beside this bundle, in ${path.join(dir, 'prebuilds', `${process.platform}-${process.arch}`)}`);
+    expect(warning).toContain('--external:tcp-keepalive');
+    expect(warning).toContain(`copy node_modules/tcp-keepalive/prebuilds/ to ${path.join(dir, 'prebuilds')}/ (beside the bundle)`);
     cpSync(path.join(consumer, 'node_modules', 'tcp-keepalive', 'prebuilds'), path.join(dir, 'prebuilds'), { recursive: true });
     expect(state(run(process.execPath, [app, '5000'], consumer))).toEqual(expected);
   });
 
-  it('installed without an addon for this platform (no prebuild, no build): says how to build one', () => {
-    const project = path.join(work, 'no-addon');
-    const copy = path.join(project, 'node_modules', 'tcp-keepalive');
-    cpSync(path.join(consumer, 'node_modules'), path.join(project, 'node_modules'), { recursive: true });
-    rmSync(path.join(copy, 'prebuilds'), { recursive: true });
-    let stderr = '';
-    try {
-      run(process.execPath, ['-e', "require('tcp-keepalive')"], project);
-    } catch (error) {
-      stderr = (error as { stderr: string }).stderr;
-    }
-    expect(stderr).toContain("code: 'ERR_KEEPALIVE_ADDON_NOT_FOUND'");
-    expect(stderr).toContain(`in ${path.join(copy, 'build', 'Release')} or ${path.join(copy, 'prebuilds', `${process.platform}-${process.arch}`)}.`);
-    expect(stderr).toContain('npm rebuild tcp-keepalive');
-    expect(stderr).toContain('npm install-scripts approve tcp-keepalive');
-    expect(stderr).not.toContain('bundle');
-  });
-
   it.each(formats)('%s: with --external:tcp-keepalive, loads it from node_modules', (name, entry, flags, file) => {
     const app = bundle(entry, [...flags, '--external:tcp-keepalive'], path.join('external', name, file));
-    expect(readFileSync(app, 'utf8')).not.toContain('ERR_KEEPALIVE_ADDON_NOT_FOUND');
+    expect(readFileSync(app, 'utf8')).not.toContain('TCP_KEEPALIVE_NO_ADDON');
     expect(state(run(process.execPath, [app, '5000'], consumer))).toEqual(expected);
   });
+});
+
+describe('installing the packed tarball in a fresh app, as npm runs the install step', () => {
+  // npm runs a dependency's install step with `sh -c "node scripts/install.cjs"`,
+  // `sh` and `node` being the first on PATH (npm prepends only node_modules/.bin
+  // folders and its node-gyp shim: observed with npm 11), and hands it npm's
+  // own node-gyp in npm_config_node_gyp. So a PATH that holds nothing but `sh`
+  // and `node` is a machine without python3, make or a compiler, and that
+  // `node` may be any runtime: Bun for musl stands in for Alpine's. npm itself
+  // is run by this Node, by its full path.
+  let npmCli: string;
+  let noPrebuild: string; // the tarball without prebuilds/: a platform none fits
+  let bunMusl: string;
+  const apps = (name: string) => path.join(work, 'apps', name);
+
+  /** A `bin` folder holding only `node`, which runs `runtime`, and `sh` (every image has one). */
+  function onlyNode(name: string, runtime: string): string {
+    const bin = path.join(work, 'bins', name);
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(runtime, path.join(bin, 'node'));
+    symlinkSync('/bin/sh', path.join(bin, 'sh'));
+    return bin;
+  }
+
+  function npmInstall(name: string, pkg: string, env: NodeJS.ProcessEnv, flags: string[] = []) {
+    const app = apps(name);
+    mkdirSync(app, { recursive: true });
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name, private: true }));
+    cpSync(path.join(__dirname, 'fixtures'), path.join(app, 'fixtures'), { recursive: true });
+    const r = spawnSync(process.execPath, [npmCli, 'install', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', ...flags, pkg], {
+      cwd: app,
+      encoding: 'utf8',
+      env,
+    });
+    const installed = path.join(app, 'node_modules', 'tcp-keepalive');
+    const result = path.join(installed, 'install-result.json');
+    return {
+      app,
+      installed,
+      status: r.status,
+      output: `${r.stdout}${r.stderr}`,
+      result: existsSync(result) ? (JSON.parse(readFileSync(result, 'utf8')) as Record<string, string>) : undefined,
+    };
+  }
+
+  // The environment an install step sees, less what would decide for it:
+  // LIBC, the strict switch, TCP_KEEPALIVE, a Python named to node-gyp.
+  const baseEnv = (): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_loglevel: 'notice' };
+    for (const name of ['LIBC', 'TCP_KEEPALIVE', 'TCP_KEEPALIVE_STRICT_INSTALL', 'PYTHON', 'npm_config_python', 'npm_config_build_from_source']) delete env[name];
+    return env;
+  };
+
+  beforeAll(() => {
+    npmCli = execFileSync('sh', ['-c', 'readlink -f "$(command -v npm)"'], { encoding: 'utf8' }).trim().replace(/npm$/, 'npm-cli.js');
+    const unpacked = path.join(work, 'no-prebuild');
+    mkdirSync(unpacked);
+    execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
+    rmSync(path.join(unpacked, 'package', 'prebuilds'), { recursive: true });
+    noPrebuild = path.join(work, 'tcp-keepalive-no-prebuild.tgz');
+    execFileSync('tar', ['-czf', noPrebuild, '-C', unpacked, 'package']);
+    bunMusl = path.join(work, 'bun-musl-x64');
+    execFileSync('bash', [path.join(root, 'scripts', 'bun-musl.sh'), 'x64', bunMusl], { stdio: 'pipe' });
+  }, 120_000);
+
+  it.runIf(process.arch === 'x64')(
+    'Alpine, simulated (musl, no compiler, Bun for musl as node): the install takes the musl prebuild, which round-trips all five',
+    () => {
+      const { app, status, output, result, installed } = npmInstall('alpine', tarball, { ...baseEnv(), LIBC: 'musl', PATH: onlyNode('alpine', bunMusl) });
+      expect(status, output).toBe(0);
+      // Written by the install step itself, as run by Bun for musl.
+      expect(result).toEqual({
+        platform: 'linux-x64-musl',
+        runtime: expect.stringMatching(/^Bun 1\.4\.\d+$/) as unknown,
+        result: 'prebuild',
+        file: 'prebuilds/linux-x64/tcp-keepalive.musl.node',
+      });
+      const out = installedCheck(bunMusl, app, FULL, { ...baseEnv(), LIBC: 'musl' });
+      expect(out.runtime).toBe('bun');
+      expect(out.choice).toMatchObject({ way: 'addon', platform: 'linux-x64-musl', addon: path.join(installed, 'prebuilds', 'linux-x64', 'tcp-keepalive.musl.node') });
+      expect(out.set).toBe('no error');
+      expect(out.kernel).toEqual(kernelOf(FULL));
+      expect(out.get).toEqual({ enable: true, ...FULL });
+      expect(out.warnings).toEqual([]);
+
+      // The control: told glibc, node-gyp-build offers this musl runtime the
+      // glibc prebuild, which musl's loader refuses. So the runtime is musl
+      // indeed; and an addon that does not load is the fallback and one warning.
+      const control = installedCheck(bunMusl, app, { idle: 7000 }, baseEnv());
+      expect(control.choice).toMatchObject({ way: 'node', platform: 'linux-x64-glibc', runtime: expect.stringMatching(/^Bun /) as unknown });
+      expect(control.choice.reason).toContain(`${path.join(installed, 'prebuilds', 'linux-x64', 'tcp-keepalive.glibc.node')} does not load here: `);
+      expect(control.kernel).toMatchObject({ keepalive: 1, idleSeconds: 7 });
+      expect(control.warnings.map((w) => w.code)).toEqual(['TCP_KEEPALIVE_NO_ADDON']);
+      expect(control.warnings[0]!.message).toContain("Bun 1.4."); // Bun named as Bun
+
+      // And installed so: the install step finds that the glibc prebuild does
+      // not load, builds from source instead, and records why that failed.
+      const told = npmInstall('alpine-told-glibc', tarball, { ...baseEnv(), PATH: onlyNode('alpine-told-glibc', bunMusl) });
+      expect(told.status, told.output).toBe(0);
+      expect(told.output).toContain('tcp-keepalive: prebuilds/linux-x64/tcp-keepalive.glibc.node does not load here (');
+      expect(told.result).toMatchObject({ platform: 'linux-x64-glibc', result: 'build failed' });
+    },
+    180_000,
+  );
+
+  it('no prebuild fits and nothing can compile: the install succeeds and records why; the fallback applies idle, refuses userTimeout and warns once', () => {
+    const { app, status, output, result } = npmInstall('no-compiler', noPrebuild, { ...baseEnv(), PATH: onlyNode('no-compiler', process.execPath) });
+    expect(status, output).toBe(0);
+    expect(output).toContain(`tcp-keepalive: no prebuilt addon for ${PLATFORM}, and the build from source failed:\n  Error: Could not find any Python installation to use`);
+    expect(result).toEqual({ platform: PLATFORM, runtime: `Node ${process.version}`, result: 'build failed', reason: 'Error: Could not find any Python installation to use' });
+
+    const out = installedCheck(process.execPath, app, { idle: 7000 });
+    expect(out.choice).toMatchObject({ way: 'node', platform: PLATFORM, addon: null });
+    expect(out.supported).toMatchObject({ enable: true, idle: true, userTimeout: false });
+    expect(out.set).toBe('no error');
+    expect(out.kernel).toMatchObject({ keepalive: 1, idleSeconds: 7, userTimeoutMs: 0 }); // read by python3, another process
+    expect(out.get).toEqual({ code: 'ERR_KEEPALIVE_UNSUPPORTED' });
+    expect(out.userTimeout).toMatchObject({ code: 'ERR_KEEPALIVE_UNSUPPORTED' });
+    expect(out.warnings).toHaveLength(1);
+    const [warning] = out.warnings;
+    expect(warning!.code).toBe('TCP_KEEPALIVE_NO_ADDON');
+    expect(warning!.message).toContain(
+      `tcp-keepalive: no native addon for ${PLATFORM}: no prebuilt addon fits, and the build from source failed when it was installed: Error: Could not find any Python installation to use.`,
+    );
+    expect(warning!.message).toContain('npm rebuild tcp-keepalive');
+    expect(out.stderr.split('[TCP_KEEPALIVE_NO_ADDON]').length - 1).toBe(1); // printed once too
+
+    // doctor says the same.
+    const doctor = JSON.parse(run(process.execPath, [path.join(app, 'node_modules', 'tcp-keepalive', 'dist', 'tools', 'cli.js'), 'doctor', '--json'], app)) as {
+      kernel: InstalledCheck['choice'];
+    };
+    expect(doctor.kernel).toMatchObject({ way: 'node', platform: PLATFORM, reason: out.choice.reason });
+  }, 120_000);
+
+  it('the strict switch: TCP_KEEPALIVE_STRICT_INSTALL=1 makes that failed build fail the install, with its error', () => {
+    const env = { ...baseEnv(), PATH: onlyNode('strict', process.execPath), TCP_KEEPALIVE_STRICT_INSTALL: '1' };
+    const { status, output, installed } = npmInstall('strict', noPrebuild, env);
+    expect(status, output).not.toBe(0);
+    expect(output).toContain(
+      'tcp-keepalive: the build from source failed (TCP_KEEPALIVE_STRICT_INSTALL=1): Error: Could not find any Python installation to use',
+    );
+    expect(existsSync(installed)).toBe(false); // npm rolled the install back
+  }, 120_000);
+
+  it('TCP_KEEPALIVE set while installing changes nothing: where no prebuild fits, the addon is built from source', () => {
+    const { app, status, output, result, installed } = npmInstall('register-variable', noPrebuild, { ...baseEnv(), TCP_KEEPALIVE: 'idle=30s,interval=5s,count=4' });
+    expect(status, output).toBe(0);
+    expect(result).toEqual({ platform: PLATFORM, runtime: `Node ${process.version}`, result: 'built', file: path.join('build', 'Release', 'tcp_keepalive.node') });
+    const out = installedCheck(process.execPath, app, FULL, baseEnv());
+    expect(out.choice).toMatchObject({ way: 'addon', addon: path.join(installed, 'build', 'Release', 'tcp_keepalive.node') });
+    expect(out.kernel).toEqual(kernelOf(FULL));
+    expect(out.warnings).toEqual([]);
+  }, 300_000);
+
+  it('--ignore-scripts where no prebuild fits: installed; at run time the one warning says the install step never ran and what to do', () => {
+    const { app, status, output, result, installed } = npmInstall('ignore-scripts', noPrebuild, baseEnv(), ['--ignore-scripts']);
+    expect(status, output).toBe(0);
+    expect(result).toBeUndefined();
+    const out = installedCheck(process.execPath, app, { idle: 8000 });
+    expect(out.kernel).toMatchObject({ keepalive: 1, idleSeconds: 8 });
+    expect(out.warnings.map((w) => w.code)).toEqual(['TCP_KEEPALIVE_NO_ADDON']);
+    const { message } = out.warnings[0]!;
+    expect(message).toContain(
+      `tcp-keepalive: no native addon for ${PLATFORM}: none in ${path.join(installed, 'build', 'Release')} or ${path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`)}, and the install step`,
+    );
+    for (const remedy of ['never ran here', 'npm install-scripts approve tcp-keepalive', 'bun pm trust tcp-keepalive', 'npm rebuild tcp-keepalive']) {
+      expect(message).toContain(remedy);
+    }
+    expect(message).not.toContain('bundle');
+  }, 120_000);
 });
 
 describe("the docs' code examples, against the installed package", () => {

@@ -1,7 +1,7 @@
 // The addon's way to the kernel: the native binding (src/), loaded here and
 // nowhere else, and the Kernel it makes, which applies and reads a whole
 // configuration on a socket's file descriptor in one native call each.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path = require('node:path');
 import { getSystemErrorName } from 'node:util';
 import { coded, notTcp, unsupported, type KeepAliveError, type KeepAliveSystemError } from '../engine/errors';
@@ -55,44 +55,102 @@ export interface Binding {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = require('node-gyp-build') as ((dir: string) => unknown) & { resolve(dir: string): string };
 
-/** No addon where the package keeps it, nor beside a bundle: the error says what to do. */
-export const ADDON_NOT_FOUND = 'ERR_KEEPALIVE_ADDON_NOT_FOUND';
+/**
+ * Where the install step (scripts/install.cjs) records its outcome, beside
+ * package.json: the platform it ran on, and when the build from source
+ * failed, the first error line of its output. The two files name it alike.
+ */
+export const INSTALL_RESULT = 'install-result.json';
+
+/** This platform as node-gyp-build matches prebuilds: os-arch, and on Linux the C library (LIBC, else musl on Alpine). */
+export function platformName(): string {
+  const { platform, arch } = process;
+  if (platform !== 'linux') return `${platform}-${arch}`;
+  const libc = process.env.LIBC || (existsSync('/etc/alpine-release') ? 'musl' : 'glibc');
+  return `${platform}-${arch}-${libc}`;
+}
+
+/** What loading the addon came to: the binding and its file, or why there is none and what to do. */
+export type AddonLoad = { binding: Binding; file: string } | { binding: undefined; why: string };
+
+const firstLine = (text: string): string => text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
 
 // Installed, this file sits two levels below the package root (dist/kernel/),
 // where build/ and prebuilds/ are. A bundler (esbuild, webpack, ncc) moves
 // this code into the bundle's folder, which is then `__dirname`; an ES module
 // bundle has no `__dirname`, and there the folder of the script node runs
 // stands in. A prebuilds/ copied into that folder is found there.
-/** Loads the native addon (node-gyp-build), or throws ERR_KEEPALIVE_ADDON_NOT_FOUND saying what to do. */
-export function loadAddon(): Binding {
+/**
+ * Loads the native addon (node-gyp-build). Where there is none, or the one
+ * found does not load, says why and what to do; it never throws, since the
+ * library then takes the fallback (./index.ts).
+ */
+export function loadAddon(): AddonLoad {
   const here = typeof __dirname === 'string' ? __dirname : path.dirname(path.resolve(process.argv[1] ?? ''));
   const root = path.join(here, '..', '..');
-  let notFound: unknown;
   for (const dir of [root, here]) {
+    let file: string;
     try {
-      load.resolve(dir);
-    } catch (error) {
-      notFound ??= error;
+      file = load.resolve(dir);
+    } catch {
       continue;
     }
-    return load(dir) as Binding; // found: a failure to load it is its own error
+    let binding: Binding;
+    try {
+      binding = load(dir) as Binding;
+    } catch (error) {
+      return {
+        binding: undefined,
+        why: `${file} does not load here: ${firstLine((error as Error).message)}. To build one from source, run npm rebuild tcp-keepalive (it needs python3, make and a C++ compiler).`,
+      };
+    }
+    return { binding, file };
   }
-  const platform = `${process.platform}-${process.arch}`;
-  const missing = `tcp-keepalive: no native addon for ${platform} (Node ${process.versions.node})`;
+  const folder = `${process.platform}-${process.arch}`;
   // The package ships binding.gyp beside build/ and prebuilds/; a bundle's parent folder has none.
-  const installed = existsSync(path.join(root, 'binding.gyp'));
-  const message = installed
-    ? `${missing} in ${path.join(root, 'build', 'Release')} or ${path.join(root, 'prebuilds', platform)}.\n` +
-      'Where no prebuild fits, npm install builds it from source, which needs python3, make and a C++ compiler; ' +
-      'install those, then run npm rebuild tcp-keepalive (it shows the compiler output). ' +
-      'An install with --ignore-scripts skips that build, and npm 12 skips it until it is approved: ' +
-      'npm install-scripts approve tcp-keepalive.'
-    : `${missing} beside this bundle, in ${path.join(here, 'prebuilds', platform)}.\n` +
-      'A bundler (esbuild, webpack, @vercel/ncc, a serverless packager) does not copy the addon. Do one of:\n' +
-      '  - leave tcp-keepalive out of the bundle and deploy node_modules/tcp-keepalive with it ' +
-      '(esbuild: --external:tcp-keepalive; webpack: externals);\n' +
-      `  - copy node_modules/tcp-keepalive/prebuilds/ to ${path.join(here, 'prebuilds')}/ (beside the bundle).`;
-  throw coded(new Error(message, { cause: notFound }), ADDON_NOT_FOUND);
+  if (!existsSync(path.join(root, 'binding.gyp'))) {
+    return {
+      binding: undefined,
+      why:
+        `none beside this bundle, in ${path.join(here, 'prebuilds', folder)}: a bundler (esbuild, webpack, @vercel/ncc, a serverless packager) does not copy it. ` +
+        'Leave tcp-keepalive out of the bundle and deploy node_modules/tcp-keepalive with it (esbuild: --external:tcp-keepalive; webpack: externals), ' +
+        `or copy node_modules/tcp-keepalive/prebuilds/ to ${path.join(here, 'prebuilds')}/ (beside the bundle).`,
+    };
+  }
+  const looked = `none in ${path.join(root, 'build', 'Release')} or ${path.join(root, 'prebuilds', folder)}`;
+  const rebuild = 'npm rebuild tcp-keepalive (it needs python3, make and a C++ compiler, and shows their output)';
+  let installed: { platform?: unknown; result?: unknown; reason?: unknown; file?: unknown } | undefined;
+  try {
+    installed = JSON.parse(readFileSync(path.join(root, INSTALL_RESULT), 'utf8')) as typeof installed;
+  } catch {
+    installed = undefined; // never written: the install step did not run
+  }
+  if (installed === undefined) {
+    return {
+      binding: undefined,
+      why:
+        `${looked}, and the install step, which builds one where no prebuilt addon fits, never ran here ` +
+        '(npm install --ignore-scripts; npm 12, until you approve it: npm install-scripts approve tcp-keepalive; ' +
+        'Bun, for a package not in trustedDependencies: bun pm trust tcp-keepalive). ' +
+        `Then, or to build it now: ${rebuild}.`,
+    };
+  }
+  if (installed.platform !== platformName()) {
+    return {
+      binding: undefined,
+      why: `${looked}: it was installed on ${String(installed.platform)}, not here. Install it on this platform, or run ${rebuild}.`,
+    };
+  }
+  if (installed.result === 'build failed') {
+    return {
+      binding: undefined,
+      why: `no prebuilt addon fits, and the build from source failed when it was installed: ${String(installed.reason)}. To build it: ${rebuild}.`,
+    };
+  }
+  return {
+    binding: undefined,
+    why: `${looked}; the install step found ${String(installed.file)}, which is gone. Run ${rebuild}.`,
+  };
 }
 
 /** Turns a native failure into the error a caller sees; `names` is the binding's optionNames. */

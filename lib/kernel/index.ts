@@ -1,8 +1,8 @@
 // Chooses, once per process, the way options reach the kernel. The engine
 // imports `kernel` from here and never asks which way it got.
-import { addonKernel, loadAddon, type Binding } from './addon';
-import type * as NodeWay from './node';
-import type { Kernel } from './seam';
+import { addonKernel, loadAddon, platformName, type AddonLoad, type Binding } from './addon';
+import { nodeKernel, runtimeName } from './node';
+import type { Kernel, OptionKey } from './seam';
 
 /**
  * Set (to the runtime's name, for messages) where the runtime never shows a
@@ -14,18 +14,74 @@ import type { Kernel } from './seam';
 const RUNTIME_WITHOUT_FDS: string | undefined =
   process.platform === 'win32' ? 'Node on Windows' : process.versions.deno !== undefined ? `Deno ${process.versions.deno}` : undefined;
 
+const loaded: AddonLoad | undefined = RUNTIME_WITHOUT_FDS === undefined ? loadAddon() : undefined;
+
 /** The native addon as loaded, where it is (tests and the bench call it directly). */
-export const binding: Binding | undefined = RUNTIME_WITHOUT_FDS === undefined ? loadAddon() : undefined;
+export const binding: Binding | undefined = loaded?.binding;
 
-// The runtime's own way, loaded only where it is taken.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const nodeKernel = (where: string): Kernel => (require('./node') as typeof NodeWay).nodeKernel(where);
+/** The code of the one warning a process gets when the addon should be there and is not. */
+export const NO_ADDON = 'TCP_KEEPALIVE_NO_ADDON';
 
-function choose(): Kernel {
-  if (binding === undefined) return nodeKernel(`${RUNTIME_WITHOUT_FDS}, where no socket shows its file descriptor`);
-  // A platform without a port builds src/keepalive_unsupported.cc, which can set nothing.
-  if (binding.supportedOptions === 0) return nodeKernel('this platform, which tcp-keepalive has no native port for');
-  return addonKernel(binding);
+/** Which way reaches the kernel here, and why: for `tcp-keepalive doctor`. */
+export interface KernelChoice {
+  /** 'addon', or 'node' for the runtime's own socket.setKeepAlive (the fallback). */
+  readonly way: Kernel['name'];
+  /** os-arch, and on Linux the C library as node-gyp-build tells it: 'linux-x64-musl'. */
+  readonly platform: string;
+  /** 'Node v22.23.0', 'Bun 1.4.5', 'Deno 2.9.0'. */
+  readonly runtime: string;
+  /** The addon's file, when it is the way. */
+  readonly addon: string | null;
+  /** Why the fallback, when it is the way. */
+  readonly reason: string | null;
 }
 
-export const kernel: Kernel = choose();
+function choose(): { kernel: Kernel; addon: string | null; reason: string | null } {
+  if (loaded === undefined) {
+    const reason = `${RUNTIME_WITHOUT_FDS}, where no socket shows its file descriptor`;
+    return { kernel: nodeKernel(reason), addon: null, reason };
+  }
+  if (loaded.binding === undefined) {
+    const reason = `no native addon for ${platformName()}: ${loaded.why}`;
+    return { kernel: nodeKernel(`${platformName()} without its native addon (warning ${NO_ADDON})`), addon: null, reason };
+  }
+  // A platform without a port builds src/keepalive_unsupported.cc, which can set nothing.
+  if (loaded.binding.supportedOptions === 0) {
+    const reason = 'this platform, which tcp-keepalive has no native port for';
+    return { kernel: nodeKernel(reason), addon: null, reason };
+  }
+  return { kernel: addonKernel(loaded.binding), addon: loaded.file, reason: null };
+}
+
+const chosen = choose();
+export const kernel: Kernel = chosen.kernel;
+export const choice: KernelChoice = Object.freeze({
+  way: kernel.name,
+  platform: platformName(),
+  runtime: runtimeName(),
+  addon: chosen.addon,
+  reason: chosen.reason,
+});
+
+/** What the fallback can and cannot set, in words: "enable and idle; not interval, count or userTimeout". */
+export function supportedInWords(k: Kernel): string {
+  const keys = Object.keys(k.supported) as OptionKey[];
+  const list = (names: string[]) => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`);
+  const can = keys.filter((key) => k.supported[key]);
+  const cannot = keys.filter((key) => !k.supported[key]);
+  return cannot.length === 0 ? `${list(can)}` : `${list(can)}; not ${list(cannot).replace(/ and (\w+)$/, ' or $1')}`;
+}
+
+// Where the addon should be and is not (no prebuild fits and no build; an
+// install that never ran its install step; a bundle without prebuilds/; an
+// addon that does not load), the library still works, through the fallback,
+// and says so once, when it is loaded (once per worker thread that loads it
+// too: threads share no state), naming the platform and what to do.
+if (loaded !== undefined && loaded.binding === undefined) {
+  process.emitWarning(
+    `tcp-keepalive: ${chosen.reason} Until then it uses ${choice.runtime}'s own socket.setKeepAlive, which sets ` +
+      `${supportedInWords(kernel)}, and reads nothing back: an explicit option it cannot set, and getKeepAlive, ` +
+      'throw ERR_KEEPALIVE_UNSUPPORTED. npx tcp-keepalive doctor shows this too.',
+    { code: NO_ADDON },
+  );
+}

@@ -79,7 +79,7 @@ export function nodeKernel(where: string): Kernel {
 function applyToSocket(socket: net.Socket, handle: Handle, config: Readonly<NativeConfig>): void {
   // Node's call does nothing, silently, on a handle without the method: a
   // Unix-domain socket or a Windows named pipe (libuv's Pipe). Say so.
-  if (typeof handle.setKeepAlive !== 'function') throw notTcp("Node's setKeepAlive has no TCP handle to set");
+  if (typeof handle.setKeepAlive !== 'function') throw notTcp(`${runtimeName()}'s setKeepAlive has no TCP handle to set`);
   if (!config.enable) nodeSetKeepAlive.call(socket, false, 0);
   else if (FOUR_ARGUMENTS) {
     nodeSetKeepAlive.call(socket, true, config.idleSeconds * 1000, config.intervalSeconds * 1000, config.count);

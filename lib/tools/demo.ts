@@ -1,6 +1,7 @@
 // `tcp-keepalive demo`: makes a peer vanish on the real kernel and shows how
 // long Node's built-in keepalive and tcp-keepalive take to notice.
 import net = require('node:net');
+import { runtimeName } from '../kernel/node';
 import { isUnavailable, outageTools, runOutage, type OutageResult, type OutageScenario } from './outage';
 
 type Row = 'idle peer' | 'data in flight';
@@ -142,7 +143,7 @@ export async function demo(io: DemoIO = { out: process.stdout, err: process.stde
   say(table([['peer vanished', HEADINGS.node, HEADINGS['tcp-keepalive']], ...rows.map((row) => [row, cell(row, 'node'), cell(row, 'tcp-keepalive')])]));
   say('');
   say('Why: an idle peer is found by keepalive probes, after idle + interval x count (1 + 1 x 2 = 3 s here);');
-  if (NODE_FOUR_ARGUMENTS) say(`Node ${process.versions.node}'s own call takes an interval and a count too, so it finds an idle peer as fast.`);
+  if (NODE_FOUR_ARGUMENTS) say(`${runtimeName()}'s own call takes an interval and a count too, so it finds an idle peer as fast.`);
   else say("Node's own call (two arguments before Node 24.21) sets only the idle time and forces 10 probes 1 s apart (11 s).");
   say('While data waits to be acknowledged the kernel sends no probes and retransmits for about 15 minutes');
   say('(tcp_retries2 = 15): only TCP_USER_TIMEOUT bounds that, and Node cannot set it, nor read anything back.');

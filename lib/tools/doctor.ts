@@ -4,13 +4,17 @@ import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from '../engine/durations';
 import { planKeepAlive, retransmissionTimeout, systemDefaults, type SystemDefaults } from '../engine/plan';
 import type { KeepAliveOptions } from '../engine/options';
+import { choice, kernel, supportedInWords, type KernelChoice } from '../kernel';
+import type { Supported } from '../kernel/seam';
 
 export const DOCTOR_HELP = `Usage: tcp-keepalive doctor [--within <duration>] [--idle-below <duration>] [--json]
 
 Prints this host's TCP keepalive defaults (net.ipv4.tcp_keepalive_time,
 tcp_keepalive_intvl, tcp_keepalive_probes, tcp_retries2) and what they mean:
 how long a vanished idle peer goes unnoticed, and how long unacknowledged data
-can hang before the socket fails.
+can hang before the socket fails. Then how tcp-keepalive reaches the kernel
+here: its native addon (which file), or the runtime's own setKeepAlive, what
+that can set, and why.
 
 Options:
   --within <duration>      plan options that notice a dead peer, idle or with
@@ -27,6 +31,17 @@ Examples:
   tcp-keepalive doctor
   tcp-keepalive doctor --within 30s --idle-below 240s
 `;
+
+/** Words of `text` in lines of at most `width` characters (a longer word gets a line of its own). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
 
 const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '_');
 
@@ -45,6 +60,8 @@ export interface DoctorReport {
   unacknowledgedDataMs: number;
   /** With --within: the options that meet the deadline and the line of code that applies them; otherwise null. */
   plan: { detectWithin: number; idleBelow?: number; options: Required<KeepAliveOptions>; code: string } | null;
+  /** How tcp-keepalive reaches the kernel in this process, what it can set, and why (the addon, or the fallback). */
+  kernel: KernelChoice & { supported: Supported };
 }
 
 export function doctorReport(detectWithin?: number, idleBelow?: number): DoctorReport {
@@ -54,6 +71,7 @@ export function doctorReport(detectWithin?: number, idleBelow?: number): DoctorR
     idleDeadPeerMs: system.idle + system.interval * system.count,
     unacknowledgedDataMs: retransmissionTimeout(system.retries2),
     plan: null,
+    kernel: { ...choice, supported: kernel.supported },
   };
   if (detectWithin !== undefined) {
     const options = planKeepAlive(idleBelow === undefined ? { detectWithin } : { detectWithin, idleBelow });
@@ -101,6 +119,16 @@ function text(r: DoctorReport): string {
     );
   } else {
     lines.push('', 'For options that meet a deadline: tcp-keepalive doctor --within 30s [--idle-below 240s]');
+  }
+  const k = r.kernel;
+  lines.push('', `How tcp-keepalive reaches the kernel here (${k.platform}, ${k.runtime}):`);
+  if (k.way === 'addon') lines.push(`  its native addon, ${k.addon}: all five options, set and read back.`);
+  else {
+    lines.push(
+      `  ${k.runtime}'s own socket.setKeepAlive (the fallback), which sets ${supportedInWords(kernel)},`,
+      '  and reads nothing back, because:',
+      ...wrap(k.reason ?? '', 96).map((line) => `    ${line}`),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
