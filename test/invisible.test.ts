@@ -148,6 +148,30 @@ describe('http2: the session socket is a Proxy that refuses setKeepAlive and mos
   });
 });
 
+describe('built-in modules: none loaded that the application did not ask for', () => {
+  // Node loads its built-ins lazily; test-http-parser-lazy-loaded aborts if
+  // the HTTP parser is loaded before the application asks for http.
+  const LAZY = ['http', 'https', 'http2', 'tls', 'cluster', 'child_process', 'dgram', 'worker_threads', 'os'];
+  const loaded = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    // Written with fs.writeSync: process.stdout on a pipe is a net.Socket, and would load net.
+    const script = `require('fs').writeSync(1, JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13))))`;
+    const clean = { ...process.env, ...env };
+    delete clean.NODE_OPTIONS; // the test runner's own
+    const out = spawnSync(process.execPath, [...args, '-e', script], { cwd: root, encoding: 'utf8', env: clean });
+    if (out.status !== 0) throw new Error(out.stderr);
+    return JSON.parse(out.stdout) as string[];
+  };
+  it('--require tcp-keepalive/register loads net (whose prototypes it wraps) and none of these', () => {
+    const modules = loaded(['--require', 'tcp-keepalive/register'], { TCP_KEEPALIVE: 'idle=10s,interval=2s,count=3' });
+    expect(modules).toContain('net');
+    expect(LAZY.filter((m) => modules.includes(m))).toEqual([]);
+  });
+  it("require('tcp-keepalive') loads none of these, nor net, until it is used", () => {
+    const modules = loaded(['--require', 'tcp-keepalive']);
+    expect([...LAZY, 'net'].filter((m) => modules.includes(m))).toEqual([]);
+  });
+});
+
 describe('under --require tcp-keepalive/register', () => {
   const run = (script: string) => {
     const out = spawnSync(process.execPath, ['--require', 'tcp-keepalive/register', '-e', script], {

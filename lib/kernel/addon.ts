@@ -49,11 +49,23 @@ export interface Binding {
   readonly acceptedSocketsInherit: boolean;
 }
 
-// node-gyp-build ships no types: it loads the addon found in a folder's
-// build/Release or prebuilds/<platform>-<arch>, and resolve says which file
-// that would be (or throws).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const load = require('node-gyp-build') as ((dir: string) => unknown) & { resolve(dir: string): string };
+// The addon's file in a folder, where node-gyp-build finds it for this
+// package: build/Release after a build from source, else the prebuild for this
+// platform and C library, named as prebuildify names it. Looked up here, not
+// by loading node-gyp-build at run time, which loads node:os and reads
+// package.json files at every start (the install step uses it: scripts/install.cjs).
+function addonIn(dir: string): string | undefined {
+  const built = path.join(dir, 'build', 'Release', 'tcp_keepalive.node');
+  if (existsSync(built)) return built;
+  const [os, arch, libc] = platformName().split('-');
+  const prebuild = path.join(dir, 'prebuilds', `${os}-${arch}`, libc === undefined ? 'tcp-keepalive.node' : `tcp-keepalive.${libc}.node`);
+  return existsSync(prebuild) ? prebuild : undefined;
+}
+
+// A bundler that rewrites require (webpack) leaves Node's own under this name, as node-gyp-build knows.
+declare const __webpack_require__: unknown;
+declare const __non_webpack_require__: NodeJS.Require;
+const nodeRequire: NodeJS.Require = typeof __webpack_require__ === 'function' ? __non_webpack_require__ : require;
 
 /**
  * Where the install step (scripts/install.cjs) records its outcome, beside
@@ -81,7 +93,7 @@ const firstLine = (text: string): string => text.split('\n').find((line) => line
 // bundle has no `__dirname`, and there the folder of the script node runs
 // stands in. A prebuilds/ copied into that folder is found there.
 /**
- * Loads the native addon (node-gyp-build). Where there is none, or the one
+ * Loads the native addon. Where there is none, or the one
  * found does not load, says why and what to do; it never throws, since the
  * library then takes the fallback (./index.ts).
  */
@@ -89,15 +101,11 @@ export function loadAddon(): AddonLoad {
   const here = typeof __dirname === 'string' ? __dirname : path.dirname(path.resolve(process.argv[1] ?? ''));
   const root = path.join(here, '..', '..');
   for (const dir of [root, here]) {
-    let file: string;
-    try {
-      file = load.resolve(dir);
-    } catch {
-      continue;
-    }
+    const file = addonIn(dir);
+    if (file === undefined) continue;
     let binding: Binding;
     try {
-      binding = load(dir) as Binding;
+      binding = nodeRequire(file) as Binding;
     } catch (error) {
       return {
         binding: undefined,
