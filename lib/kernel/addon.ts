@@ -87,11 +87,14 @@ export type AddonLoad = { binding: Binding; file: string } | { binding: undefine
 
 const firstLine = (text: string): string => text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
 
-// Installed, this file sits two levels below the package root (dist/kernel/),
-// where build/ and prebuilds/ are. A bundler (esbuild, webpack, ncc) moves
-// this code into the bundle's folder, which is then `__dirname`; an ES module
-// bundle has no `__dirname`, and there the folder of the script node runs
-// stands in. A prebuilds/ copied into that folder is found there.
+// Installed, this code runs from dist/tcp-keepalive.js (the package's own
+// bundle, one level below the package root) or from dist/kernel/addon.js (two
+// levels: the command-line tools): the root is the one that holds
+// binding.gyp, beside build/ and prebuilds/. A bundler of the application
+// (esbuild, webpack, ncc) moves this code into the bundle's folder, which is
+// then `__dirname`; an ES module bundle has no `__dirname`, and there the
+// folder of the script node runs stands in. A prebuilds/ copied into that
+// folder is found there.
 /**
  * Loads the native addon. Where there is none, or the one
  * found does not load, says why and what to do; it never throws, since the
@@ -99,7 +102,7 @@ const firstLine = (text: string): string => text.split('\n').find((line) => line
  */
 export function loadAddon(): AddonLoad {
   const here = typeof __dirname === 'string' ? __dirname : path.dirname(path.resolve(process.argv[1] ?? ''));
-  const root = path.join(here, '..', '..');
+  const root = [path.join(here, '..'), path.join(here, '..', '..')].find((dir) => existsSync(path.join(dir, 'binding.gyp'))) ?? path.join(here, '..');
   for (const dir of [root, here]) {
     const file = addonIn(dir);
     if (file === undefined) continue;
