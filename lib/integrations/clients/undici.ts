@@ -29,9 +29,16 @@ export function keepAliveConnector(options?: KeepAliveOptions | boolean, base?: 
   if (typeof base === 'function') {
     connect = base as Connector;
   } else {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { buildConnector } = require('undici') as { buildConnector(o: object): Connector };
-    connect = buildConnector(base ?? {});
+    let undici: { buildConnector(o: object): Connector };
+    // In a try: an application that bundles this package (esbuild, webpack)
+    // without undici then leaves it out, instead of failing to bundle.
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      undici = require('undici') as typeof undici;
+    } catch (error) {
+      throw new Error("keepAliveConnector needs undici for its default connector: install undici, or pass a connector of your own as `base`", { cause: error });
+    }
+    connect = undici.buildConnector(base ?? {});
   }
   return (connectOptions, callback) =>
     connect(connectOptions, (err: Error | null, socket: net.Socket | null) => {
