@@ -43,7 +43,9 @@ function choose(): { kernel: Kernel; addon: string | null; reason: string | null
   }
   if (loaded.binding === undefined) {
     const reason = `no native addon for ${platformName()}: ${loaded.why}`;
-    return { kernel: nodeKernel(`${platformName()} without its native addon (warning ${NO_ADDON})`), addon: null, reason };
+    // The errors of this way say why too: the one warning may never be
+    // printed when the first call's error ends the process in the same tick.
+    return { kernel: nodeKernel(`${platformName()} without its native addon (warning ${NO_ADDON}; ${reason})`), addon: null, reason };
   }
   // A platform without a port builds src/keepalive_unsupported.cc, which can set nothing.
   if (loaded.binding.supportedOptions === 0) {
