@@ -17,10 +17,11 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The package being built: npm runs `compile` in its folder (and the test
+// scripts that build a copy run this there).
+const root = process.cwd();
 const dist = path.join(root, 'dist');
 const BUNDLE = 'tcp-keepalive.js';
 const UNBUNDLED = ['index.js', 'engine/defaults.js'];

@@ -38,7 +38,7 @@ mkdir -p "$work/prebuilds" "$work/node_path/@rolldown"
 cp -r "$root/prebuilds/linux-arm64" "$work/prebuilds/"
 ln -s "$root/node_modules" "$work/node_modules"
 ln -s "$binding" "$work/node_path/@rolldown/binding-linux-arm64-gnu"
-(cd "$work" && node node_modules/typescript/bin/tsc -p tsconfig.build.json)
+(cd "$work" && node node_modules/typescript/bin/tsc -p tsconfig.build.json && node "$root/scripts/bundle.mjs")
 
 # The same file in every newer Node an arm64 user may run (N-API promises it
 # loads; this checks it): chosen by node-gyp-build and round-tripped, as in

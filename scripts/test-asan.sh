@@ -30,7 +30,7 @@ if [ "$(nm -D build/Release/tcp_keepalive.node | grep -c __asan_)" -eq 0 ]; then
   echo "test:asan: the addon was built without AddressSanitizer" >&2
   exit 1
 fi
-npx tsc -p tsconfig.build.json
+npm run --silent compile
 
 reports="$work/reports"
 mkdir "$reports"
