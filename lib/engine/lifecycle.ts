@@ -107,8 +107,9 @@ let applying = false;
 type HandleSetKeepAlive = (this: Handle, enable: unknown, ...rest: unknown[]) => unknown;
 const hooked = new WeakSet<object>();
 
-/** Hooks the setKeepAlive of `handle`'s class, once per class (TCP, TLS and Bun's each have one). */
 let lastHooked: object | null = null; // the common case, one class (TCP): no WeakSet lookup per connection
+
+/** Hooks the setKeepAlive of `handle`'s class, once per class (TCP, TLS and Bun's each have one). */
 function hook(handle: Handle): void {
   const proto = Object.getPrototypeOf(handle) as { setKeepAlive?: HandleSetKeepAlive } | null;
   if (proto === lastHooked || proto === null) return;
@@ -179,8 +180,6 @@ function letGo(socket: net.Socket, handle: Handle | null | undefined): void {
   if (handle != null) handle[kHolds] = false;
   writeRecord(socket, false);
 }
-
-
 
 /** Configures a connected socket now and keeps the configuration for its next connect. */
 export function configureConnected(socket: net.Socket, handle: Handle, config: Config): void {
