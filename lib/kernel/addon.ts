@@ -7,7 +7,7 @@ import { getSystemErrorName } from 'node:util';
 import { markAsUntransferable } from 'node:worker_threads';
 import { coded, type KeepAliveError } from '../engine/coded';
 import { notTcp, unsupported, type KeepAliveSystemError } from '../engine/errors';
-import type { Handle, KeepAliveState, Kernel, NativeConfig } from './seam';
+import type { Handle, KeepAliveState, Kernel, NativeConfig, PeekedSocket, TcpInfo, TcpState } from './seam';
 
 /** What a native call reports when a syscall failed (success is `undefined`). */
 export interface NativeFailure {
@@ -23,6 +23,14 @@ export interface NativeFailure {
   readonly notTcp: boolean;
 }
 
+/** What peekProcess reports when the process could not be read: `option` is -1 unless a getsockopt failed. */
+export interface PeekFailure {
+  readonly errno: number;
+  readonly option: number;
+  readonly syscall: 'pidfd_open' | 'open' | 'fdopendir' | 'readdir' | 'readlinkat' | 'pidfd_getfd' | 'fstat' | 'getsockopt';
+  readonly notTcp: boolean;
+}
+
 export interface Binding {
   /**
    * SO_KEEPALIVE=1 with all four TCP-level options, in kernel units, taken
@@ -35,6 +43,22 @@ export interface Binding {
   read(fd: number): NativeFailure | undefined;
   /** The addon's own five int32s that carry option values both ways (src/binding.cc). */
   readonly slots: Int32Array<ArrayBuffer>;
+  /** On success fills tcpInfoSlots with the live state (src/keepalive.h TcpInfoField). */
+  tcpInfo(fd: number): NativeFailure | undefined;
+  /** The addon's own doubles that carry the live state back: milliseconds and counts, in TcpInfoField order. */
+  readonly tcpInfoSlots: Float64Array<ArrayBuffer>;
+  /** Bit `1 << i` is set for every TcpInfoField this platform's kernel reports. */
+  readonly tcpInfoFields: number;
+  /** This platform's TCP state numbers' names (RFC 793's), indexed by number; null where none. */
+  readonly tcpStateNames: readonly (string | null)[];
+  /**
+   * Reads the TCP sockets process `pid` holds whose inodes are in `inodes`
+   * into `out`, peekStride numbers per socket: [fd, inode, enable,
+   * idleSeconds, intervalSeconds, count, userTimeoutMs, ...the live state].
+   * Returns how many it read.
+   */
+  peekProcess(pid: number, inodes: Float64Array, out: Float64Array): number | PeekFailure;
+  readonly peekStride: number;
   /** Bit `1 << i` is set when optionNames[i] can be set and read on this build. */
   readonly supportedOptions: number;
   /**
@@ -84,6 +108,7 @@ export function loadAddon(): Binding {
     // under the addon; marked untransferable, such calls copy it instead (Node
     // 20) or throw DataCloneError (Node 22 and later).
     markAsUntransferable(binding.slots.buffer);
+    markAsUntransferable(binding.tcpInfoSlots.buffer);
     return binding;
   }
   const platform = `${process.platform}-${process.arch}`;
@@ -145,6 +170,61 @@ function fdOf(handle: Handle): number {
   return fd;
 }
 
+// The live state's keys, in the native numbering (src/keepalive.h TcpInfoField).
+const TCP_INFO_KEYS = [
+  'state',
+  'smoothedRtt',
+  'rttVariance',
+  'retransmitTimeout',
+  'unansweredProbes',
+  'backoff',
+  'retransmits',
+  'totalRetransmits',
+  'unackedSegments',
+  'sinceLastDataSent',
+  'sinceLastDataReceived',
+  'sinceLastAckReceived',
+] as const satisfies ReadonlyArray<keyof TcpInfo>;
+
+/**
+ * Makes the function that turns the live state at `values[at]` into a
+ * TcpInfo: one object literal, so every result has one shape; keys the
+ * platform's kernel does not report are set to undefined (macOS).
+ */
+export function tcpInfoReader(binding: Binding): (values: Float64Array, at: number) => TcpInfo {
+  const states = binding.tcpStateNames;
+  const absent = TCP_INFO_KEYS.filter((_, i) => (binding.tcpInfoFields & (1 << i)) === 0);
+  const complete = absent.length === 0;
+  return (v, at) => {
+    const info: TcpInfo = {
+      state: states[v[at]!] as TcpState,
+      smoothedRtt: v[at + 1]!,
+      rttVariance: v[at + 2]!,
+      retransmitTimeout: v[at + 3]!,
+      unansweredProbes: v[at + 4]!,
+      backoff: v[at + 5]!,
+      retransmits: v[at + 6]!,
+      totalRetransmits: v[at + 7]!,
+      unackedSegments: v[at + 8]!,
+      sinceLastDataSent: v[at + 9]!,
+      sinceLastDataReceived: v[at + 10]!,
+      sinceLastAckReceived: v[at + 11]!,
+    };
+    if (!complete) for (const key of absent) (info as unknown as Record<string, undefined>)[key] = undefined;
+    return info;
+  };
+}
+
+/** A failure of peekProcess as the system error a caller sees (`pidfd_getfd EPERM`), with `option` for a getsockopt. */
+export function fromPeekFailure(failure: PeekFailure, names: readonly string[]): KeepAliveError {
+  if (failure.syscall === 'getsockopt') return fromFailure({ ...failure, syscall: 'getsockopt' }, names);
+  const code = getSystemErrorName(failure.errno);
+  const error = coded(new Error(`${failure.syscall} ${code}`), code) as KeepAliveError & { errno: number; syscall: string };
+  error.errno = failure.errno;
+  error.syscall = failure.syscall;
+  return error;
+}
+
 const ALL_OPTIONS = 0b11111;
 
 /** The Kernel of a loaded binding that can set all five options (a port: Linux, macOS). */
@@ -153,6 +233,10 @@ export function addonKernel(binding: Binding): Kernel {
   const all = (binding.supportedOptions & ALL_OPTIONS) === ALL_OPTIONS;
   if (!all) throw new Error('addonKernel: this build cannot set every option'); // ./index.ts chose wrongly
   const unreachable = (): Error => unsupported('the addon can set and read every option here');
+  const readTcpInfo = tcpInfoReader(binding);
+  const stride = binding.peekStride;
+  const configAt = 2; // a peeked row: [fd, inode, the five options, the live state]
+  const infoAt = configAt + 5;
   return {
     name: 'addon',
     supported: Object.freeze({ enable: true, idle: true, interval: true, count: true, userTimeout: true }),
@@ -162,6 +246,7 @@ export function addonKernel(binding: Binding): Kernel {
     userTimeoutUnitMs: binding.userTimeoutUnitMs,
     cannotSet: unreachable,
     cannotRead: unreachable,
+    cannotReadTcpInfo: unreachable,
     apply(_target, handle, config) {
       const fd = fdOf(handle);
       const failure = config.enable ? enable(binding, fd, config) : binding.disable(fd);
@@ -179,6 +264,33 @@ export function addonKernel(binding: Binding): Kernel {
         count: state[3]!,
         userTimeout: state[4]!,
       };
+    },
+    tcpInfo(handle): TcpInfo {
+      const failure = binding.tcpInfo(fdOf(handle));
+      if (failure !== undefined) throw fromFailure(failure, names);
+      return readTcpInfo(binding.tcpInfoSlots, 0);
+    },
+    peekProcess(pid, inodes): PeekedSocket[] {
+      const out = new Float64Array(inodes.length * stride);
+      const found = binding.peekProcess(pid, Float64Array.from(inodes), out);
+      if (typeof found !== 'number') throw fromPeekFailure(found, names);
+      const sockets: PeekedSocket[] = [];
+      for (let row = 0; row < found * stride; row += stride) {
+        const c = row + configAt;
+        sockets.push({
+          fd: out[row]!,
+          inode: out[row + 1]!,
+          keepAlive: {
+            enable: out[c] !== 0,
+            idle: out[c + 1]! * 1000,
+            interval: out[c + 2]! * 1000,
+            count: out[c + 3]!,
+            userTimeout: out[c + 4]!,
+          },
+          tcpInfo: readTcpInfo(out, row + infoAt),
+        });
+      }
+      return sockets;
     },
   };
 }
