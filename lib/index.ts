@@ -6,3 +6,4 @@ export { getTcpInfo, type TcpInfo, type TcpState } from './engine/tcp-info';
 export type { KeepAliveError, KeepAliveSystemError } from './engine/errors';
 export { planKeepAlive, systemDefaults, type KeepAliveGoal, type SystemDefaults } from './engine/plan';
 export { register, type Unregister } from './integrations/process-wide';
+export { inspectProcess, type Inspection, type InspectedSocket, type InspectionSummary } from './tools/inspect';

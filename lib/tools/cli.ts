@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path = require('node:path');
 import { demo } from './demo';
 import { doctor } from './doctor';
+import { inspectCommand } from './inspect';
 
 const HELP = `Usage: tcp-keepalive <command>
 
@@ -14,6 +15,9 @@ Commands:
   doctor   this host's keepalive defaults and what they mean; with
            --within 30s, the options that notice a dead peer in time
            (tcp-keepalive doctor --help for more)
+  inspect  every TCP connection of a running process: its keepalive
+           options, how long a dead peer would go unnoticed, and its
+           live state (tcp-keepalive inspect <pid>; --help for more)
   help     show this help
 
 Options:
@@ -64,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
     return demo();
   }
   if (command === 'doctor') return doctor(rest, process.stdout, process.stderr);
+  if (command === 'inspect') return inspectCommand(rest, process.stdout, process.stderr);
   process.stderr.write(`tcp-keepalive: unknown command '${command}' (see tcp-keepalive --help)\n`);
   return 2;
 }
