@@ -11,6 +11,7 @@
 // it is held.
 import { readFileSync, readlinkSync } from 'node:fs';
 import os = require('node:os');
+import path = require('node:path');
 import { parseArgs } from 'node:util';
 import { kernel } from '../kernel';
 import type { KeepAliveState, TcpInfo, TcpState } from '../kernel/seam';
@@ -68,7 +69,7 @@ export interface InspectionSummary {
 
 export interface Inspection {
   pid: number;
-  /** The process's name (/proc/<pid>/comm). */
+  /** The program's name (from argv[0], /proc/<pid>/cmdline). */
   command: string;
   /** TCP sockets in fd order. */
   sockets: InspectedSocket[];
@@ -164,9 +165,18 @@ function readTable(pid: number, name: 'tcp' | 'tcp6', family: 'IPv4' | 'IPv6', i
 
 // ---- errors -------------------------------------------------------------------
 
+/**
+ * The program's name: the last part of argv[0] (/proc/<pid>/cmdline,
+ * readable by anyone). Not /proc/<pid>/comm, the main thread's name, which
+ * Node 24 and later set to "MainThread". A program that rewrote its title
+ * (redis-server: "redis-server 127.0.0.1:6379") gives its first word.
+ */
 function processName(pid: number): string | undefined {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').split('\0');
+    const first = args.length === 1 ? args[0]!.split(' ')[0]! : args[0]!;
+    if (first !== '') return path.basename(first);
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); // a kernel thread, a zombie
   } catch {
     return undefined;
   }
@@ -228,13 +238,10 @@ function notPermitted(pid: number, cause: Error): KeepAliveError {
   } else {
     why = 'It belongs to this user, but the kernel still refused (kernel.yama.ptrace_scope, a non-dumpable process, or a security module).';
   }
-  const run = root
-    ? `run it where CAP_SYS_PTRACE is held (on the host, or a container started with --cap-add SYS_PTRACE)`
-    : `sudo tcp-keepalive inspect ${pid}`;
-  return coded(
-    new Error(`Not permitted to read the sockets of ${describeProcess(pid)}. ${why} ${rule} Run: ${run}`, { cause }),
-    NOT_PERMITTED,
-  );
+  const todo = root
+    ? 'Run it where CAP_SYS_PTRACE is held: on the host, or in a container started with --cap-add SYS_PTRACE.'
+    : `Run: sudo tcp-keepalive inspect ${pid}`;
+  return coded(new Error(`Not permitted to read the sockets of ${describeProcess(pid)}. ${why} ${rule} ${todo}`, { cause }), NOT_PERMITTED);
 }
 
 function tooOld(cause: Error): KeepAliveError {
