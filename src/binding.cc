@@ -17,8 +17,8 @@
 // connection's live state comes back the same way, in `tcpInfo`, a
 // Float64Array of its own (milliseconds with fractions, counts up to 2^32).
 //
-// peekProcess reads a whole process at once, so it takes its arrays as
-// arguments: one call per inspection, however many sockets.
+// peekProcess reads a whole process at once and returns a Float64Array it
+// makes: one call and one allocation per inspection, however many sockets.
 #include <napi.h>
 
 #include <algorithm>
@@ -39,9 +39,12 @@ using tcp_keepalive::Failure;
 // out of read.
 constexpr size_t kSlots = 5;
 
-// One row of peekProcess's output: [fd, inode, enable, idleSeconds,
+// One row of peekProcess's output (lib/kernel/addon.ts reads it): [fd, inode,
+// family (4 or 6), localPort, remotePort, the local address as four 32-bit
+// words in network order, the remote one likewise, enable, idleSeconds,
 // intervalSeconds, count, userTimeoutMs, then the kTcpInfoFieldCount fields].
-constexpr size_t kPeekConfig = 2;
+constexpr size_t kPeekAddresses = 5;
+constexpr size_t kPeekConfig = kPeekAddresses + 8;
 constexpr size_t kPeekInfo = kPeekConfig + 5;
 constexpr size_t kPeekStride = kPeekInfo + tcp_keepalive::kTcpInfoFieldCount;
 
@@ -171,31 +174,20 @@ napi_value TcpInfo(napi_env env, napi_callback_info info) {
                 failure);
 }
 
-// A typed array argument of type `type`, or nullptr after throwing.
-template <typename T>
-T* TypedArg(napi_env env, napi_value value, napi_typedarray_type type,
-            const char* what, size_t* length) {
-  bool is_typed = false;
-  napi_typedarray_type actual;
-  void* data = nullptr;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, value, &actual, length, &data, nullptr,
-                               nullptr) != napi_ok ||
-      actual != type) {
-    ThrowCoded(Napi::TypeError::New(env, std::string("binding: ") + what),
-               "ERR_INVALID_ARG_TYPE");
-    return nullptr;
+// An address's 16 bytes as four 32-bit words, most significant byte first.
+void Words(const uint8_t* bytes, double* out) {
+  for (int w = 0; w < 4; w++) {
+    const uint8_t* b = bytes + 4 * w;
+    out[w] = static_cast<double>(static_cast<uint32_t>(b[0]) << 24 | b[1] << 16 | b[2] << 8 | b[3]);
   }
-  return static_cast<T*>(data);
 }
 
-// peekProcess(pid, inodes, out): reads the TCP sockets process `pid` holds
-// whose inodes are in `inodes` (a Float64Array) into `out` (a Float64Array
-// of kPeekStride numbers per inode, one row per socket found). Returns the
-// number of rows, or a failure object whose syscall says what failed.
+// peekProcess(pid): every TCP socket process `pid` holds, as a Float64Array
+// of kPeekStride numbers per socket; or a failure object whose syscall says
+// what failed. One call per inspection, however many sockets.
 napi_value PeekProcess(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 1;
+  napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok)
     return nullptr;
   double number;
@@ -209,46 +201,29 @@ napi_value PeekProcess(napi_env env, napi_callback_info info) {
     ThrowRange(env, "pid must be a positive integer in range");
     return nullptr;
   }
-  size_t count, room;
-  const double* given = TypedArg<double>(
-      env, argv[1], napi_float64_array, "inodes must be a Float64Array", &count);
-  if (given == nullptr) return nullptr;
-  double* out = TypedArg<double>(env, argv[2], napi_float64_array,
-                                 "out must be a Float64Array", &room);
-  if (out == nullptr) return nullptr;
-  if (count > UINT_MAX / kPeekStride || room < count * kPeekStride) {
-    ThrowRange(env, "out must hold a row for every inode");
-    return nullptr;
-  }
-  // Sorted and checked here, so the platform file can search them.
-  std::vector<uint64_t> inodes(count);
-  for (size_t i = 0; i < count; i++) {
-    if (!(given[i] >= 0 && given[i] <= 9007199254740991.0) ||
-        given[i] != static_cast<double>(static_cast<uint64_t>(given[i]))) {
-      ThrowRange(env, "inodes must be non-negative integers");
-      return nullptr;
-    }
-    inodes[i] = static_cast<uint64_t>(given[i]);
-  }
-  std::sort(inodes.begin(), inodes.end());
-  std::vector<tcp_keepalive::PeekedSocket> sockets(count);
-  unsigned found = 0;
+  std::vector<tcp_keepalive::PeekedSocket> sockets;
   const char* syscall = "";
   Failure failure{0, tcp_keepalive::kTcpInfo, true, false};
-  int err = tcp_keepalive::PeekProcessSockets(
-      static_cast<int>(number), inodes.data(), static_cast<unsigned>(count),
-      sockets.data(), &found, &syscall, &failure);
+  int err = tcp_keepalive::PeekProcessSockets(static_cast<int>(number),
+                                              &sockets, &syscall, &failure);
   if (err != 0) {
     bool getsockopt = std::string(syscall) == "getsockopt";
     return FailureObject(env, getsockopt ? failure.err : err,
                          getsockopt ? failure.option : -1, syscall,
                          getsockopt && failure.not_tcp);
   }
-  for (unsigned i = 0; i < found; i++) {
+  Napi::Float64Array rows =
+      Napi::Float64Array::New(env, sockets.size() * kPeekStride);
+  for (size_t i = 0; i < sockets.size(); i++) {
     const tcp_keepalive::PeekedSocket& socket = sockets[i];
-    double* row = out + i * kPeekStride;
+    double* row = rows.Data() + i * kPeekStride;
     row[0] = socket.fd;
     row[1] = static_cast<double>(socket.inode);
+    row[2] = socket.family;
+    row[3] = socket.local_port;
+    row[4] = socket.remote_port;
+    Words(socket.local, row + kPeekAddresses);
+    Words(socket.remote, row + kPeekAddresses + 4);
     row[kPeekConfig + 0] = socket.config.enable;
     row[kPeekConfig + 1] = socket.config.idle_s;
     row[kPeekConfig + 2] = socket.config.interval_s;
@@ -257,7 +232,7 @@ napi_value PeekProcess(napi_env env, napi_callback_info info) {
     std::copy(socket.info, socket.info + tcp_keepalive::kTcpInfoFieldCount,
               row + kPeekInfo);
   }
-  return Napi::Number::New(env, found);
+  return rows;
 }
 
 Napi::Value Function(Napi::Env env, const char* name, napi_callback callback,

@@ -6,6 +6,7 @@
 #define TCP_KEEPALIVE_KEEPALIVE_H_
 
 #include <cstdint>
+#include <vector>
 
 namespace tcp_keepalive {
 
@@ -114,24 +115,29 @@ int ReadTcpInfo(int fd, double* info, Failure* failure);
 
 // One TCP socket of another process, as read through a copy of its fd.
 struct PeekedSocket {
-  int fd;           // its number in that process
-  uint64_t inode;   // the socket's inode number
+  int fd;                // its number in that process
+  uint64_t inode;        // the socket's inode number
+  int family;            // 4 (IPv4) or 6 (IPv6)
+  uint8_t local[16];     // addresses in network byte order (IPv4: the first 4)
+  uint8_t remote[16];
+  int local_port;
+  int remote_port;
   Config config;
   double info[kTcpInfoFieldCount];
 };
 
-// Reads the TCP sockets process `pid` holds, touching none of them: opens
-// the process (pidfd_open), lists its fds (/proc/<pid>/fd), and for each fd
-// that is a socket whose inode is in `inodes` (sorted, ascending; `count`
-// of them) takes a copy (pidfd_getfd), checks that the copy is still that
-// socket, reads the five options and the live state, and closes the copy
-// before the next. A socket held by several fds is read once. Fills
-// out[0 .. *found) (room for `count`). Returns 0, or -errno with `syscall`
-// naming what failed ("pidfd_open", "open", "pidfd_getfd", "getsockopt",
-// ...), and for a getsockopt the option in `failure`. An fd closed or
-// reused while it is read is passed over. Linux 5.6+; elsewhere -ENOSYS.
-int PeekProcessSockets(int pid, const uint64_t* inodes, unsigned count,
-                       PeekedSocket* out, unsigned* found,
+// Reads every TCP socket process `pid` holds, touching none of them: opens
+// the process (pidfd_open), reads its network namespace's TCP tables
+// (/proc/<pid>/net/tcp and tcp6: each socket's inode and addresses), lists
+// its fds (/proc/<pid>/fd), and for each fd that is one of those sockets
+// takes a copy (pidfd_getfd), checks that the copy is still that socket,
+// reads the five options and the live state with getsockopt, and closes the
+// copy before the next. A socket held by several fds is read once; an fd
+// closed or reused meanwhile is passed over. Appends to `out`. Returns 0, or
+// -errno with `syscall` naming what failed ("pidfd_open", "open",
+// "pidfd_getfd", "getsockopt", ...), and for a getsockopt the option in
+// `failure`. Linux 5.6+; elsewhere -ENOSYS.
+int PeekProcessSockets(int pid, std::vector<PeekedSocket>* out,
                        const char** syscall, Failure* failure);
 
 }  // namespace tcp_keepalive

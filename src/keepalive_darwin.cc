@@ -180,9 +180,8 @@ int ReadTcpInfo(int fd, double* out, Failure* failure) {
   return 0;
 }
 
-int PeekProcessSockets(int, const uint64_t*, unsigned, PeekedSocket*,
-                       unsigned* found, const char** syscall_name, Failure*) {
-  *found = 0;
+int PeekProcessSockets(int, std::vector<PeekedSocket>*,
+                       const char** syscall_name, Failure*) {
   *syscall_name = "pidfd_open";
   return -ENOSYS;
 }

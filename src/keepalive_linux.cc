@@ -17,7 +17,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <string.h>
+
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "sockopt_posix.h"
@@ -225,10 +228,130 @@ int ReadTcpInfo(int fd, double* out, Failure* failure) {
   return 0;
 }
 
-int PeekProcessSockets(int pid, const uint64_t* inodes, unsigned count,
-                       PeekedSocket* out, unsigned* found,
+namespace {
+
+// A socket's line in /proc/<pid>/net/tcp or tcp6.
+struct TableEntry {
+  uint64_t inode;
+  int family;
+  uint8_t local[16];
+  uint8_t remote[16];
+  int local_port;
+  int remote_port;
+};
+
+// The whole of a /proc file (its size is 0 until read). 0 or -errno.
+int ReadFile(const char* path, std::string* text) {
+  OwnedFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return -errno;
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (n == 0) return 0;
+    text->append(buffer, static_cast<size_t>(n));
+  }
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// "0100007F:1F90" (IPv4: one word) or 32 hex digits and a port (IPv6: four
+// words). The kernel prints each 32-bit word of the address as the number
+// it is in memory (%08X of a __be32), so copying the parsed number back into
+// memory gives the bytes in network order, on a host of either byte order.
+bool ParseEndpoint(const char* p, const char* end, int words, uint8_t* bytes,
+                   int* port) {
+  if (end - p != words * 8 + 5 || p[words * 8] != ':') return false;
+  for (int w = 0; w < words; w++) {
+    uint32_t word = 0;
+    for (int i = 0; i < 8; i++) {
+      int digit = HexDigit(p[w * 8 + i]);
+      if (digit < 0) return false;
+      word = word << 4 | static_cast<uint32_t>(digit);
+    }
+    memcpy(bytes + 4 * w, &word, 4);
+  }
+  *port = 0;
+  for (const char* q = p + words * 8 + 1; q < end; q++) {
+    int digit = HexDigit(*q);
+    if (digit < 0) return false;
+    *port = *port << 4 | digit;
+  }
+  return true;
+}
+
+// Every line with a socket of its own (inode != 0; a TIME_WAIT has none):
+// "sl local remote st tx:rx tr:when retrnsmt uid timeout inode ...".
+void ParseTable(const std::string& text, int family,
+                std::vector<TableEntry>* entries) {
+  const int words = family == 4 ? 1 : 4;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  const char* line_end = static_cast<const char*>(memchr(p, '\n', end - p));
+  p = line_end == nullptr ? end : line_end + 1;  // the heading
+  while (p < end) {
+    line_end = static_cast<const char*>(memchr(p, '\n', end - p));
+    if (line_end == nullptr) line_end = end;
+    const char* token[10];
+    const char* token_end[10];
+    int tokens = 0;
+    for (const char* q = p; q < line_end && tokens < 10;) {
+      while (q < line_end && *q == ' ') q++;
+      if (q == line_end) break;
+      token[tokens] = q;
+      while (q < line_end && *q != ' ') q++;
+      token_end[tokens++] = q;
+    }
+    p = line_end + 1;
+    if (tokens < 10) continue;
+    TableEntry entry{};
+    entry.family = family;
+    for (const char* q = token[9]; q < token_end[9]; q++) {
+      if (*q < '0' || *q > '9') {
+        entry.inode = 0;
+        break;
+      }
+      entry.inode = entry.inode * 10 + static_cast<uint64_t>(*q - '0');
+    }
+    if (entry.inode != 0 &&
+        ParseEndpoint(token[1], token_end[1], words, entry.local,
+                      &entry.local_port) &&
+        ParseEndpoint(token[2], token_end[2], words, entry.remote,
+                      &entry.remote_port))
+      entries->push_back(entry);
+  }
+}
+
+// The process's TCP sockets, sorted by inode. A kernel without IPv6 has no
+// tcp6.
+int ReadTables(int pid, std::vector<TableEntry>* entries) {
+  for (int family : {4, 6}) {
+    char path[48];
+    snprintf(path, sizeof(path), "/proc/%d/net/%s", pid,
+             family == 4 ? "tcp" : "tcp6");
+    std::string text;
+    int err = ReadFile(path, &text);
+    if (err == -ENOENT && family == 6) continue;
+    if (err != 0) return err;
+    ParseTable(text, family, entries);
+  }
+  std::sort(entries->begin(), entries->end(),
+            [](const TableEntry& a, const TableEntry& b) { return a.inode < b.inode; });
+  return 0;
+}
+
+}  // namespace
+
+int PeekProcessSockets(int pid, std::vector<PeekedSocket>* out,
                        const char** syscall_name, Failure* failure) {
-  *found = 0;
   // The pidfd pins the process: if it exits (and its pid is reused) while
   // this runs, every pidfd_getfd fails with ESRCH instead of copying from
   // another process.
@@ -236,6 +359,12 @@ int PeekProcessSockets(int pid, const uint64_t* inodes, unsigned count,
   if (pidfd.get() < 0) {
     *syscall_name = "pidfd_open";
     return -errno;
+  }
+  std::vector<TableEntry> table;
+  int err = ReadTables(pid, &table);
+  if (err != 0) {
+    *syscall_name = "open";
+    return err;
   }
   char path[32];
   snprintf(path, sizeof(path), "/proc/%d/fd", pid);
@@ -246,13 +375,12 @@ int PeekProcessSockets(int pid, const uint64_t* inodes, unsigned count,
   }
   DIR* dir = fdopendir(dir_fd);
   if (dir == nullptr) {
-    int err = -errno;
+    err = -errno;
     close(dir_fd);
     *syscall_name = "fdopendir";
     return err;
   }
-  std::vector<bool> taken(count);
-  int err = 0;
+  std::vector<bool> taken(table.size());
   for (;;) {
     errno = 0;
     const dirent* entry = readdir(dir);
@@ -263,9 +391,9 @@ int PeekProcessSockets(int pid, const uint64_t* inodes, unsigned count,
       }
       break;
     }
-    char* end;
-    long fd = strtol(entry->d_name, &end, 10);
-    if (*end != '\0' || end == entry->d_name || fd < 0) continue;  // "." and ".."
+    char* name_end;
+    long fd = strtol(entry->d_name, &name_end, 10);
+    if (*name_end != '\0' || name_end == entry->d_name || fd < 0) continue;  // "." and ".."
     char link[64];
     ssize_t length = readlinkat(dirfd(dir), entry->d_name, link, sizeof(link));
     if (length < 0) {
@@ -275,9 +403,12 @@ int PeekProcessSockets(int pid, const uint64_t* inodes, unsigned count,
       break;
     }
     uint64_t inode = SocketInode(link, length);
-    const uint64_t* at = std::lower_bound(inodes, inodes + count, inode);
-    if (inode == 0 || at == inodes + count || *at != inode || taken[at - inodes])
-      continue;
+    auto at = std::lower_bound(
+        table.begin(), table.end(), inode,
+        [](const TableEntry& e, uint64_t i) { return e.inode < i; });
+    if (inode == 0 || at == table.end() || at->inode != inode ||
+        taken[at - table.begin()])
+      continue;  // not a TCP socket (or one already read)
     OwnedFd copy(PidfdGetfd(pidfd.get(), static_cast<int>(fd)));
     if (copy.get() < 0) {
       if (errno == EBADF) continue;  // closed since the listing
@@ -295,7 +426,7 @@ int PeekProcessSockets(int pid, const uint64_t* inodes, unsigned count,
     }
     if (!S_ISSOCK(st.st_mode) || static_cast<uint64_t>(st.st_ino) != inode)
       continue;
-    PeekedSocket& socket = out[*found];
+    PeekedSocket socket;
     if ((err = Read(copy.get(), &socket.config, failure)) ||
         (err = ReadTcpInfo(copy.get(), socket.info, failure))) {
       *syscall_name = "getsockopt";
@@ -303,8 +434,13 @@ int PeekProcessSockets(int pid, const uint64_t* inodes, unsigned count,
     }
     socket.fd = static_cast<int>(fd);
     socket.inode = inode;
-    taken[at - inodes] = true;
-    ++*found;
+    socket.family = at->family;
+    memcpy(socket.local, at->local, sizeof(socket.local));
+    memcpy(socket.remote, at->remote, sizeof(socket.remote));
+    socket.local_port = at->local_port;
+    socket.remote_port = at->remote_port;
+    taken[at - table.begin()] = true;
+    out->push_back(socket);
   }
   closedir(dir);
   return err;

@@ -60,9 +60,8 @@ int ReadTcpInfo(int, double*, Failure* failure) {
   return Unsupported(kTcpInfo, true, failure);
 }
 
-int PeekProcessSockets(int, const uint64_t*, unsigned, PeekedSocket*,
-                       unsigned* found, const char** syscall_name, Failure*) {
-  *found = 0;
+int PeekProcessSockets(int, std::vector<PeekedSocket>*,
+                       const char** syscall_name, Failure*) {
   *syscall_name = "pidfd_open";
   return -ENOSYS;
 }

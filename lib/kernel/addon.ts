@@ -52,12 +52,12 @@ export interface Binding {
   /** This platform's TCP state numbers' names (RFC 793's), indexed by number; null where none. */
   readonly tcpStateNames: readonly (string | null)[];
   /**
-   * Reads the TCP sockets process `pid` holds whose inodes are in `inodes`
-   * into `out`, peekStride numbers per socket: [fd, inode, enable,
+   * Reads every TCP socket process `pid` holds: peekStride numbers per
+   * socket, [fd, inode, family (4 or 6), localPort, remotePort, the local
+   * address as four 32-bit words in network order, the remote one, enable,
    * idleSeconds, intervalSeconds, count, userTimeoutMs, ...the live state].
-   * Returns how many it read.
    */
-  peekProcess(pid: number, inodes: Float64Array, out: Float64Array): number | PeekFailure;
+  peekProcess(pid: number): Float64Array | PeekFailure;
   readonly peekStride: number;
   /** Bit `1 << i` is set when optionNames[i] can be set and read on this build. */
   readonly supportedOptions: number;
@@ -235,8 +235,18 @@ export function addonKernel(binding: Binding): Kernel {
   const unreachable = (): Error => unsupported('the addon can set and read every option here');
   const readTcpInfo = tcpInfoReader(binding);
   const stride = binding.peekStride;
-  const configAt = 2; // a peeked row: [fd, inode, the five options, the live state]
+  // A peeked row: [fd, inode, family, localPort, remotePort, 4 + 4 address words, the five options, the live state].
+  const addressAt = 5;
+  const configAt = addressAt + 8;
   const infoAt = configAt + 5;
+  const bytes = (out: Float64Array, at: number, family: number): number[] => {
+    const all = [];
+    for (let w = 0; w < (family === 4 ? 1 : 4); w++) {
+      const word = out[at + w]!;
+      all.push(word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff);
+    }
+    return all;
+  };
   return {
     name: 'addon',
     supported: Object.freeze({ enable: true, idle: true, interval: true, count: true, userTimeout: true }),
@@ -270,16 +280,21 @@ export function addonKernel(binding: Binding): Kernel {
       if (failure !== undefined) throw fromFailure(failure, names);
       return readTcpInfo(binding.tcpInfoSlots, 0);
     },
-    peekProcess(pid, inodes): PeekedSocket[] {
-      const out = new Float64Array(inodes.length * stride);
-      const found = binding.peekProcess(pid, Float64Array.from(inodes), out);
-      if (typeof found !== 'number') throw fromPeekFailure(found, names);
+    peekProcess(pid): PeekedSocket[] {
+      const out = binding.peekProcess(pid);
+      if (!(out instanceof Float64Array)) throw fromPeekFailure(out, names);
       const sockets: PeekedSocket[] = [];
-      for (let row = 0; row < found * stride; row += stride) {
+      for (let row = 0; row < out.length; row += stride) {
         const c = row + configAt;
+        const family = out[row + 2]!;
         sockets.push({
           fd: out[row]!,
           inode: out[row + 1]!,
+          family: family === 4 ? 'IPv4' : 'IPv6',
+          localBytes: bytes(out, row + addressAt, family),
+          localPort: out[row + 3]!,
+          remoteBytes: bytes(out, row + addressAt + 4, family),
+          remotePort: out[row + 4]!,
           keepAlive: {
             enable: out[c] !== 0,
             idle: out[c + 1]! * 1000,

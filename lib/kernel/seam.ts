@@ -86,6 +86,12 @@ export interface PeekedSocket {
   fd: number;
   /** The socket's inode number (as in /proc/<pid>/net/tcp and /proc/<pid>/fd). */
   inode: number;
+  family: 'IPv4' | 'IPv6';
+  /** The addresses' bytes in network order: 4 for IPv4, 16 for IPv6. */
+  localBytes: number[];
+  localPort: number;
+  remoteBytes: number[];
+  remotePort: number;
   keepAlive: KeepAliveState;
   tcpInfo: TcpInfo;
 }
@@ -158,9 +164,9 @@ export interface Kernel {
   /** Reads the live state of the socket or listening server whose `_handle` is `handle`, in one call. */
   tcpInfo(handle: Handle): TcpInfo;
   /**
-   * Reads, without changing anything, the TCP sockets process `pid` holds
-   * whose inodes are in `inodes`, in one call. Throws a system error whose
-   * `syscall` says what failed (pidfd_open, open, pidfd_getfd, getsockopt, ...).
+   * Reads, without changing anything, every TCP socket process `pid` holds,
+   * in one call. Throws a system error whose `syscall` says what failed
+   * (pidfd_open, open, pidfd_getfd, getsockopt, ...).
    */
-  peekProcess(pid: number, inodes: readonly number[]): PeekedSocket[];
+  peekProcess(pid: number): PeekedSocket[];
 }

@@ -3,12 +3,12 @@
 // it, what they mean, and its live state, read from outside the process
 // without changing anything.
 //
-// /proc/<pid>/net/tcp and tcp6 (the process's network namespace) give each
-// TCP socket's inode, addresses and state; one native call then opens the
-// process (pidfd_open), lists its fds, copies each fd that is one of those
-// sockets (pidfd_getfd, Linux 5.6+), reads it with getsockopt only, and
-// closes the copy before the next: a copy keeps the connection open while
-// it is held.
+// One native call does it all (src/keepalive_linux.cc): it opens the process
+// (pidfd_open), reads /proc/<pid>/net/tcp and tcp6 (the process's network
+// namespace: each TCP socket's inode and addresses), lists the process's
+// fds, copies each fd that is one of those sockets (pidfd_getfd, Linux
+// 5.6+), reads it with getsockopt only, and closes the copy before the next:
+// a copy keeps the connection open while it is held.
 import { readFileSync, readlinkSync } from 'node:fs';
 import os = require('node:os');
 import path = require('node:path');
@@ -81,22 +81,7 @@ export const NO_SUCH_PROCESS = 'ERR_INSPECT_NO_SUCH_PROCESS';
 /** The kernel refused to let this process read the other's sockets. */
 export const NOT_PERMITTED = 'ERR_INSPECT_NOT_PERMITTED';
 
-// ---- /proc/<pid>/net/tcp and tcp6 ------------------------------------------------
-
-interface TableEntry {
-  family: 'IPv4' | 'IPv6';
-  /** The table's line, decoded only for the sockets the process turns out to hold. */
-  line: string;
-}
-
-// The kernel prints each 32-bit word of an address as the number it is in
-// memory (%08X of a __be32), so the bytes come out in this host's order.
-const littleEndian = os.endianness() === 'LE';
-function wordBytes(hex: string, at: number, into: number[]): void {
-  const word = parseInt(hex.slice(at, at + 8), 16);
-  const bytes = [word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff, word >>> 24];
-  into.push(...(littleEndian ? bytes : bytes.reverse()));
-}
+// ---- addresses ----------------------------------------------------------------
 
 /** An IPv6 address as libuv's inet_ntop writes it, as Node shows it: `::1`, `::ffff:127.0.0.1`, `fe80::1`. */
 export function formatIPv6(bytes: readonly number[]): string {
@@ -129,38 +114,6 @@ export function formatIPv6(bytes: readonly number[]): string {
   }
   if (best.base !== -1 && best.base + best.len === 8) out += ':';
   return out;
-}
-
-/** `0100007F:1F90` (IPv4) or 32 hex digits and a port (IPv6) from a /proc/net/tcp* line. */
-function endpoint(field: string, family: 'IPv4' | 'IPv6'): { address: string; port: number } {
-  const colon = field.indexOf(':');
-  const hex = field.slice(0, colon);
-  const bytes: number[] = [];
-  for (let at = 0; at < hex.length; at += 8) wordBytes(hex, at, bytes);
-  return { address: family === 'IPv4' ? bytes.join('.') : formatIPv6(bytes), port: parseInt(field.slice(colon + 1), 16) };
-}
-
-function readTable(pid: number, name: 'tcp' | 'tcp6', family: 'IPv4' | 'IPv6', into: Map<number, TableEntry>): void {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/net/${name}`, 'latin1');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && name === 'tcp6') return; // a kernel without IPv6
-    if (code === 'ENOENT' || code === 'ESRCH') throw noSuchProcess(pid, error as Error);
-    throw error;
-  }
-  // "  sl  local_address rem_address   st ... uid  timeout inode ...": the
-  // inode is the tenth field; 0 for a connection no socket holds any more.
-  let start = text.indexOf('\n') + 1;
-  while (start > 0 && start < text.length) {
-    const end = text.indexOf('\n', start);
-    const line = text.slice(start, end === -1 ? text.length : end);
-    start = end + 1;
-    const fields = line.trim().split(/\s+/);
-    const inode = Number(fields[9]);
-    if (inode > 0) into.set(inode, { family, line });
-  }
 }
 
 // ---- errors -------------------------------------------------------------------
@@ -259,6 +212,7 @@ function explain(pid: number, error: Error & { code?: string; syscall?: string }
     case 'ESRCH':
       return noSuchProcess(pid, error);
     case 'ENOENT':
+      // /proc/<pid> went away under the open of its tables or its fd list.
       return error.syscall === 'open' ? noSuchProcess(pid, error) : error;
     case 'EACCES':
     case 'EPERM':
@@ -314,13 +268,9 @@ export function inspectProcess(pid: number): Inspection {
   if (process.platform !== 'linux') {
     throw unsupported("inspect reads /proc and copies fds with pidfd_getfd, which only Linux has");
   }
-  const table = new Map<number, TableEntry>();
-  readTable(pid, 'tcp', 'IPv4', table);
-  readTable(pid, 'tcp6', 'IPv6', table);
-
   let peeked;
   try {
-    peeked = kernel.peekProcess(pid, [...table.keys()]);
+    peeked = kernel.peekProcess(pid);
   } catch (error) {
     throw explain(pid, error as Error);
   }
@@ -337,18 +287,15 @@ export function inspectProcess(pid: number): Inspection {
 
   const sockets: InspectedSocket[] = peeked
     .sort((a, b) => a.fd - b.fd)
-    .map(({ fd, inode, keepAlive, tcpInfo }) => {
-      const { family, line } = table.get(inode)!;
-      const fields = line.trim().split(/\s+/);
-      const local = endpoint(fields[1]!, family);
-      const remote = endpoint(fields[2]!, family);
+    .map(({ fd, family, localBytes, localPort, remoteBytes, remotePort, keepAlive, tcpInfo }) => {
+      const address = family === 'IPv4' ? (b: number[]) => b.join('.') : formatIPv6;
       const socket = {
         fd,
         family,
-        localAddress: local.address,
-        localPort: local.port,
-        remoteAddress: remote.address,
-        remotePort: remote.port,
+        localAddress: address(localBytes),
+        localPort,
+        remoteAddress: address(remoteBytes),
+        remotePort,
         state: tcpInfo.state,
         keepAlive,
         systemDefaults:
