@@ -421,6 +421,15 @@ describe('inspectProcess(pid), the function', () => {
     expect(thrownBy(() => inspectProcess(child.pid!))).toMatchObject({ code: 'ERR_INSPECT_NO_SUCH_PROCESS' });
   });
 
+  it('a thread id (Node runs several threads): ERR_INSPECT_NO_SUCH_PROCESS naming its process; the command exits 3', async () => {
+    const thread = readdirSync('/proc/self/task').map(Number).find((tid) => tid !== process.pid)!;
+    expect(thrownBy(() => inspectProcess(thread))).toMatchObject({
+      code: 'ERR_INSPECT_NO_SUCH_PROCESS',
+      message: `${thread} is a thread of process ${process.pid}, not a process: inspect ${process.pid}`,
+    });
+    expect(await inspect(thread)).toEqual({ code: 3, stdout: '', stderr: `tcp-keepalive inspect: ${thread} is a thread of process ${process.pid}, not a process: inspect ${process.pid}\n` });
+  });
+
   it('this very process: its own sockets, as getKeepAlive and getTcpInfo read them, and no fd left behind', async () => {
     const pair = await connectedPair();
     try {

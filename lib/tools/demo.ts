@@ -34,18 +34,17 @@ const ours = (userTimeout: number) =>
 const COUNT = 2;
 const USER_TIMEOUT_MS = 2000;
 
-// Data in flight: cut only the way back (nftables drops what the peer sends),
-// so the request leaves and waits for an ACK that never comes. Without nft,
-// a blackhole route as for the idle peer: then the request cannot even leave.
-const RETURN_CUT = returnCutUnavailable() === undefined;
-const IN_FLIGHT_CUT = RETURN_CUT ? 'return' : 'blackhole';
 
 // The idle case is read half-way between probes (they go out at 1 s and 2 s);
 // the data in flight twice a second.
 const WATCH_IDLE = { firstMs: 500, everyMs: 1000 };
 const WATCH_IN_FLIGHT = { firstMs: 500, everyMs: 500 };
 
-const DEMO_CASES: readonly Case[] = [
+// Data in flight: cut only the way back (nftables drops what the peer sends),
+// so the request leaves and waits for an ACK that never comes. Without nft,
+// a blackhole route as for the idle peer: then the request cannot even leave.
+// (Decided when the demo runs: finding out starts processes.)
+const demoCases = (inFlightCut: 'return' | 'blackhole'): readonly Case[] => [
   {
     row: 'idle peer',
     column: 'node',
@@ -63,14 +62,14 @@ const DEMO_CASES: readonly Case[] = [
   {
     row: 'data in flight',
     column: 'node',
-    scenario: { keepalive: NODE, side: 'client', inFlight: true, cut: IN_FLIGHT_CUT, waitMs: CONTROL_WAIT_MS },
+    scenario: { keepalive: NODE, side: 'client', inFlight: true, cut: inFlightCut, waitMs: CONTROL_WAIT_MS },
     expect: 'open',
   },
   {
     row: 'data in flight',
     column: 'tcp-keepalive',
     detail: `userTimeout: ${USER_TIMEOUT_MS}`,
-    scenario: { keepalive: ours(USER_TIMEOUT_MS), side: 'client', inFlight: true, cut: IN_FLIGHT_CUT, waitMs: 20_000, sample: WATCH_IN_FLIGHT },
+    scenario: { keepalive: ours(USER_TIMEOUT_MS), side: 'client', inFlight: true, cut: inFlightCut, waitMs: 20_000, sample: WATCH_IN_FLIGHT },
     expect: 'ETIMEDOUT',
     watch: true,
   },
@@ -139,7 +138,9 @@ export async function demo(io: DemoIO = { out: process.stdout, err: process.stde
   say('Each case runs in its own private network namespace. At 0 s the peer vanishes:');
   say('  idle peer: a blackhole route drops every packet to the peer. Nothing is in flight, so only keepalive');
   say(`    probes can find out: each goes unanswered, and after count of them (${COUNT} here) the kernel gives up.`);
-  if (RETURN_CUT) {
+  const returnCut = returnCutUnavailable() === undefined;
+  const cases = demoCases(returnCut ? 'return' : 'blackhole');
+  if (returnCut) {
     say('  data in flight: nftables drops every packet from the peer. A request has left and waits for its ACK, so');
     say('    the kernel sends no keepalive probe: it retransmits, doubling the wait (backoff) each time, for about');
     say('    15 minutes, unless a user timeout (TCP_USER_TIMEOUT) ends it sooner.');
@@ -153,15 +154,15 @@ export async function demo(io: DemoIO = { out: process.stdout, err: process.stde
   say('The tcp-keepalive sockets, read with getTcpInfo(socket) while it happens:');
 
   const start = Date.now();
-  const results: Array<OutageResult | undefined> = DEMO_CASES.map(() => undefined);
+  const results: Array<OutageResult | undefined> = cases.map(() => undefined);
   // Lines written while the progress line (a TTY) sits at the bottom go above it.
   let progressShown = false;
   const log = (line: string) => {
     if (io.out.isTTY && progressShown) io.out.write(`\r\x1b[K${line}\n${progress()}`);
     else say(line);
   };
-  const width = Math.max(...DEMO_CASES.map((c) => c.row.length));
-  const runs = DEMO_CASES.map((c, i) =>
+  const width = Math.max(...cases.map((c) => c.row.length));
+  const runs = cases.map((c, i) =>
     runOutage(c.scenario, c.watch ? (sample: OutageSample) => log(`  ${at(sample.atMs)}  ${c.row.padEnd(width)}  ${reading(c.row, sample.info)}`) : undefined).then((r) => {
       results[i] = r;
       if (c.watch) log(`  ${at(r.afterMs)}  ${c.row.padEnd(width)}  ${ending(c, r)}`);
@@ -172,11 +173,11 @@ export async function demo(io: DemoIO = { out: process.stdout, err: process.stde
   // The control case waits on purpose: show that, and count down, rather than look hung.
   const progress = () => {
     const elapsed = (Date.now() - start) / 1000;
-    const pending = DEMO_CASES.filter((_, i) => results[i] === undefined);
+    const pending = cases.filter((_, i) => results[i] === undefined);
     const left = Math.max(0, Math.ceil(CONTROL_WAIT_MS / 1000 - elapsed));
     const control = pending.some((c) => c.expect === 'open') && left > 0;
     return (
-      `  ${elapsed.toFixed(0).padStart(2)} s: ${DEMO_CASES.length - pending.length} of ${DEMO_CASES.length} cases done` +
+      `  ${elapsed.toFixed(0).padStart(2)} s: ${cases.length - pending.length} of ${cases.length} cases done` +
       (control ? `; the control case waits ${CONTROL_WAIT_MS / 1000} s for an error that will not come: ${left} s left` : '') +
       (!control && pending.length > 0 ? `; waiting for: ${pending.map(shortName).join(', ')}` : '')
     );
@@ -196,8 +197,8 @@ export async function demo(io: DemoIO = { out: process.stdout, err: process.stde
 
   say('');
   const cell = (row: Row, column: Column) => {
-    const i = DEMO_CASES.findIndex((c) => c.row === row && c.column === column);
-    const c = DEMO_CASES[i]!;
+    const i = cases.findIndex((c) => c.row === row && c.column === column);
+    const c = cases[i]!;
     const result = describeResult(results[i]!);
     if (c.expect === 'open') return `${result}, gave up waiting`;
     return c.detail === undefined ? result : `${result} (${c.detail})`;
@@ -213,7 +214,7 @@ export async function demo(io: DemoIO = { out: process.stdout, err: process.stde
   say('backoff climbing, for about 15 minutes (tcp_retries2 = 15): only TCP_USER_TIMEOUT bounds that, and Node');
   say('cannot set it, nor read anything back.');
 
-  const wrong = DEMO_CASES.map((c, i) => ({ c, r: results[i]! })).filter(({ c, r }) =>
+  const wrong = cases.map((c, i) => ({ c, r: results[i]! })).filter(({ c, r }) =>
     c.expect === 'open' ? r.outcome !== 'open' : r.outcome !== 'error' || r.code !== c.expect,
   );
   for (const { c, r } of wrong) {

@@ -184,16 +184,22 @@ function notPermitted(pid: number, cause: Error): KeepAliveError {
     (scope === undefined ? '' : scope === 0 ? '(kernel.yama.ptrace_scope is 0 here) ' : `(and kernel.yama.ptrace_scope 0; it is ${scope} here, which refuses that) `) +
     'or root / CAP_SYS_PTRACE.';
   let why: string;
+  let todo = `Run: sudo tcp-keepalive inspect ${pid}`;
   if (root && !hasPtraceCapability()) {
     why = 'This process runs as root without CAP_SYS_PTRACE (a container drops it by default; a seccomp profile can refuse pidfd_getfd too).';
+    todo = 'Run it where CAP_SYS_PTRACE is held: on the host, or in a container started with --cap-add SYS_PTRACE.';
+  } else if (root) {
+    why =
+      'This process runs as root with CAP_SYS_PTRACE, and the kernel still refused: the process is in a user namespace ' +
+      "this one does not own (a container's root reaches only its own), or a security module (AppArmor, SELinux, Yama's ptrace_scope 3) forbids it.";
+    todo = "Run it as root in the process's own user namespace, or on the host.";
   } else if (me !== undefined && owner !== undefined && me !== owner) {
     why = `It belongs to uid ${owner}, and this process runs as uid ${me}.`;
   } else {
-    why = 'It belongs to this user, but the kernel still refused (kernel.yama.ptrace_scope, a non-dumpable process, or a security module).';
+    why =
+      'It belongs to this user, but the kernel still refused: kernel.yama.ptrace_scope, a process that changed its user or ' +
+      'made itself non-dumpable, or a security module.';
   }
-  const todo = root
-    ? 'Run it where CAP_SYS_PTRACE is held: on the host, or in a container started with --cap-add SYS_PTRACE.'
-    : `Run: sudo tcp-keepalive inspect ${pid}`;
   return coded(new Error(`Not permitted to read the sockets of ${describeProcess(pid)}. ${why} ${rule} ${todo}`, { cause }), NOT_PERMITTED);
 }
 
@@ -206,26 +212,37 @@ function tooOld(cause: Error): KeepAliveError {
   return error;
 }
 
+/** The process a thread id belongs to, when `pid` is a thread of another process. */
+function threadOf(pid: number): number | undefined {
+  try {
+    const tgid = Number(/^Tgid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    return tgid > 0 && tgid !== pid ? tgid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // What each failure of the native call means for the caller.
 function explain(pid: number, error: Error & { code?: string; syscall?: string }): Error {
   switch (error.code) {
     case 'ESRCH':
       return noSuchProcess(pid, error);
     case 'ENOENT':
-      // /proc/<pid> went away under the open of its tables or its fd list.
-      return error.syscall === 'open' ? noSuchProcess(pid, error) : error;
+    case 'EINVAL': {
+      // pidfd_open refuses a thread that does not lead its process (ENOENT
+      // on Linux 6.9+, EINVAL before); /proc/<pid> can go away under an open.
+      if (error.syscall !== 'pidfd_open' && error.syscall !== 'open') return error;
+      const leader = threadOf(pid);
+      if (leader !== undefined) {
+        return coded(new Error(`${pid} is a thread of process ${leader}, not a process: inspect ${leader}`, { cause: error }), NO_SUCH_PROCESS);
+      }
+      return error.code === 'ENOENT' ? noSuchProcess(pid, error) : error;
+    }
     case 'EACCES':
     case 'EPERM':
       return notPermitted(pid, error);
     case 'ENOSYS':
       return tooOld(error);
-    case 'EINVAL':
-      // pidfd_open refuses a thread id that is not its process's (before Linux 6.9).
-      if (error.syscall === 'pidfd_open') {
-        const tgid = /^Tgid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-        return coded(new Error(`${pid} is a thread of process ${tgid ?? '?'}, not a process: inspect ${tgid ?? 'the process'}`, { cause: error }), NO_SUCH_PROCESS);
-      }
-      return error;
     default:
       return error;
   }
