@@ -471,15 +471,21 @@ afterAll(() => {
   if (readableDir !== undefined) rmSync(readableDir, { recursive: true, force: true });
 });
 
-/** A Node binary the user nobody can run: this one, or the system's. */
+/** A Node binary the user nobody can run: this one, the system's, or a copy of this one beside the readable package. */
 function nodeForNobody(): string | undefined {
-  for (const node of [process.execPath, '/usr/bin/node', '/usr/local/bin/node']) {
+  const runs = (node: string) => {
     try {
       execFileSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', node, '-e', ''], { stdio: 'ignore' });
-      return node;
+      return true;
     } catch {
-      // not runnable by that user
+      return false;
     }
+  };
+  for (const node of [process.execPath, '/usr/bin/node', '/usr/local/bin/node']) if (existsSync(node) && runs(node)) return node;
+  const copy = path.join(readablePackage(), 'node');
+  if (!existsSync(copy)) {
+    cpSync(process.execPath, copy);
+    chmodSync(copy, 0o755);
   }
-  return undefined;
+  return runs(copy) ? copy : undefined;
 }
