@@ -12,7 +12,11 @@ import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
 import { createInterface } from 'node:readline';
-import { getKeepAlive, getTcpInfo, inspectProcess, type Inspection, type KeepAliveState } from '../lib';
+import { getKeepAlive, getTcpInfo, type KeepAliveState } from '../lib';
+// The module itself: lib/index.ts loads it on first use, with a require that
+// runs compiled code only (the public entry is exercised from dist/ by
+// docs-live-state.test.ts, the package test and Bun's smoke suite).
+import { inspectProcess, type Inspection } from '../lib/tools/inspect';
 import { connectedPair, have, havePython, runs, thrownBy } from './helpers';
 import { haveRedis, startRedis } from './servers';
 
@@ -413,6 +417,19 @@ describe('inspectProcess(pid), the function', () => {
   it('refuses a pid that is not a positive integer before touching anything', () => {
     expect(thrownBy(() => inspectProcess('42' as unknown as number))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
     for (const pid of [0, -1, 1.5, NaN, 2 ** 31]) expect(thrownBy(() => inspectProcess(pid)).code, String(pid)).toBe('ERR_OUT_OF_RANGE');
+  });
+
+  it("is loaded on first use: require('tcp-keepalive') does not load it, the first call does", () => {
+    const out = execFileSync(
+      process.execPath,
+      ['-e', `const api = require(${JSON.stringify(path.join(root, 'dist'))});
+        const loaded = () => Object.keys(require.cache).some((f) => f.endsWith('/dist/tools/inspect.js'));
+        const before = loaded();
+        const { pid } = api.inspectProcess(process.pid);
+        console.log(JSON.stringify([before, loaded(), pid === process.pid]));`],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual([false, true, true]);
   });
 
   it('a process that is gone: ERR_INSPECT_NO_SUCH_PROCESS', async () => {
