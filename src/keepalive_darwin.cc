@@ -170,8 +170,13 @@ int ReadTcpInfo(int fd, double* out, Failure* failure) {
   socklen_t len = sizeof(info);
   if (getsockopt(fd, IPPROTO_TCP, TCP_CONNECTION_INFO, &info, &len) != 0)
     return FailFirst(fd, Fail(kTcpInfo, true, failure), failure);
+  // XNU copies the whole structure; anything shorter would leave fields
+  // unread: refused rather than reported as zeros.
+  if (len < sizeof(info)) return Refuse(kTcpInfo, true, -ENODATA, failure);
   // XNU keeps these in milliseconds (TCP_RETRANSHZ 1000); tcpi_rto is the
-  // current timeout only while a retransmission is pending, else 0.
+  // current timeout only while a retransmission is pending, else 0. What it
+  // does not report is 0 (TcpInfoFields says which).
+  for (int i = 0; i < kTcpInfoFieldCount; i++) out[i] = 0;
   out[kInfoState] = info.tcpi_state;
   out[kInfoSmoothedRttMs] = info.tcpi_srtt;
   out[kInfoRttVarianceMs] = info.tcpi_rttvar;

@@ -180,7 +180,6 @@ int Read(int fd, Config* c, Failure* failure) {
   return 0;
 }
 
-
 unsigned TcpInfoFields() { return (1u << kTcpInfoFieldCount) - 1; }
 
 const char* TcpStateName(int state) {
@@ -209,6 +208,10 @@ int ReadTcpInfo(int fd, double* out, Failure* failure) {
   socklen_t len = sizeof(info);
   if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
     return FailFirst(fd, Fail(kTcpInfo, true, failure), failure);
+  // Every kernel since 2.6 fills all of it. A shorter answer comes from an
+  // emulator (qemu-user passes TCP-level options as one int, so only the
+  // first four bytes arrive): refused rather than reported as zeros.
+  if (len < sizeof(info)) return Refuse(kTcpInfo, true, -ENODATA, failure);
   // Units (include/uapi/linux/tcp.h, net/ipv4/tcp.c tcp_get_info): rtt,
   // rttvar and rto in microseconds, the last_* times in milliseconds since
   // that event. A listening socket reports its state, and in tcpi_unacked
