@@ -34,7 +34,6 @@ const ours = (userTimeout: number) =>
 const COUNT = 2;
 const USER_TIMEOUT_MS = 2000;
 
-
 // The idle case is read half-way between probes (they go out at 1 s and 2 s);
 // the data in flight twice a second.
 const WATCH_IDLE = { firstMs: 500, everyMs: 1000 };
@@ -138,15 +137,14 @@ export async function demo(io: DemoIO = { out: process.stdout, err: process.stde
   say('Each case runs in its own private network namespace. At 0 s the peer vanishes:');
   say('  idle peer: a blackhole route drops every packet to the peer. Nothing is in flight, so only keepalive');
   say(`    probes can find out: each goes unanswered, and after count of them (${COUNT} here) the kernel gives up.`);
-  const returnCut = returnCutUnavailable() === undefined;
-  const cases = demoCases(returnCut ? 'return' : 'blackhole');
-  if (returnCut) {
+  const noReturnCut = returnCutUnavailable();
+  const cases = demoCases(noReturnCut === undefined ? 'return' : 'blackhole');
+  if (noReturnCut === undefined) {
     say('  data in flight: nftables drops every packet from the peer. A request has left and waits for its ACK, so');
     say('    the kernel sends no keepalive probe: it retransmits, doubling the wait (backoff) each time, for about');
     say('    15 minutes, unless a user timeout (TCP_USER_TIMEOUT) ends it sooner.');
   } else {
-    const missing = returnCutUnavailable()!;
-    say(`  data in flight: ${missing.missing} is missing (${missing.fix}), so a blackhole route again: the request`);
+    say(`  data in flight: ${noReturnCut.missing} is missing (${noReturnCut.fix}), so a blackhole route again: the request`);
     say('    cannot even leave; it waits unsent while the kernel retries, doubling the wait (backoff) each time,');
     say('    and sends no keepalive probe; only a user timeout (TCP_USER_TIMEOUT) ends that.');
   }

@@ -45,8 +45,12 @@ export interface InspectedSocket {
   systemDefaults: boolean | null;
   /** How long a dead idle peer goes unnoticed, ms; null: never, keepalive is off. A listening socket: what its accepted connections start with. */
   idleDeadPeerMs: number | null;
-  /** How long unacknowledged data is retransmitted before the socket fails, ms (the user timeout, or at least what tcp_retries2 gives). */
-  unacknowledgedDataMs: number;
+  /**
+   * How long unacknowledged data is retransmitted before the socket fails, ms:
+   * the user timeout, or else at least what tcp_retries2 gives; null when
+   * that depends on the sysctl of another network namespace.
+   */
+  unacknowledgedDataMs: number | null;
   /** The two above in plain words. */
   meaning: string;
   /** The live state, as getTcpInfo returns it. */
@@ -264,9 +268,11 @@ function meaningOf(socket: Pick<InspectedSocket, 'state' | 'keepAlive' | 'idleDe
       ? 'never: keepalive is off'
       : `a dead idle peer is noticed within ${formatDuration(socket.idleDeadPeerMs)}${socket.systemDefaults === true ? ': system defaults' : ''}`;
   const data =
-    socket.keepAlive.userTimeout > 0
-      ? `unacknowledged data is given up after ${formatDuration(socket.unacknowledgedDataMs)}`
-      : `unacknowledged data is retransmitted for at least ${formatDuration(socket.unacknowledgedDataMs)} (no user timeout)`;
+    socket.unacknowledgedDataMs === null
+      ? "unacknowledged data is retransmitted as long as its network namespace's tcp_retries2 allows (no user timeout)"
+      : socket.keepAlive.userTimeout > 0
+        ? `unacknowledged data is given up after ${formatDuration(socket.unacknowledgedDataMs)}`
+        : `unacknowledged data is retransmitted for at least ${formatDuration(socket.unacknowledgedDataMs)} (no user timeout)`;
   const both = `${idle}; ${data}`;
   return socket.state === 'LISTEN' ? `connections it accepts start with this: ${both}` : both;
 }
@@ -300,7 +306,6 @@ export function inspectProcess(pid: number): Inspection {
       defaults = null;
     }
   }
-  const retries2 = defaults?.retries2 ?? 15;
 
   const sockets: InspectedSocket[] = peeked
     .sort((a, b) => a.fd - b.fd)
@@ -320,7 +325,8 @@ export function inspectProcess(pid: number): Inspection {
             ? null
             : keepAlive.idle === defaults.idle && keepAlive.interval === defaults.interval && keepAlive.count === defaults.count,
         idleDeadPeerMs: idleDeadPeerMs(keepAlive),
-        unacknowledgedDataMs: unacknowledgedDataMs(keepAlive, retries2),
+        unacknowledgedDataMs:
+          keepAlive.userTimeout === 0 && defaults === null ? null : unacknowledgedDataMs(keepAlive, defaults?.retries2 ?? 0),
         meaning: '',
         tcpInfo,
       };

@@ -77,6 +77,7 @@ async function main(input: OutageChildInput): Promise<OutageResult> {
   if (input.sample !== undefined) {
     const { firstMs, everyMs } = input.sample;
     sampler = setTimeout(function tick() {
+      if (watched.destroyed) return; // its outcome is on the way, and ends the sampling
       take();
       // The next tick at its own time since the start, so ticks do not drift.
       const next = firstMs + everyMs * samples.length;
