@@ -237,6 +237,8 @@ export function addonKernel(binding: Binding): Kernel {
   if (!all) throw new Error('addonKernel: this build cannot set every option'); // ./index.ts chose wrongly
   const unreachable = (): Error => unsupported('the addon can set and read every option here');
   const readTcpInfo = tcpInfoReader(binding);
+  const nativeTcpInfo = binding.tcpInfo; // a plain N-API function: no `this`
+  const tcpInfoSlots = binding.tcpInfoSlots;
   const stride = binding.peekStride;
   // A peeked row: [fd, inode, family, localPort, remotePort, 4 + 4 address words, the five options, the live state].
   const addressAt = 5;
@@ -279,9 +281,9 @@ export function addonKernel(binding: Binding): Kernel {
       };
     },
     tcpInfo(handle): TcpInfo {
-      const failure = binding.tcpInfo(fdOf(handle));
+      const failure = nativeTcpInfo(fdOf(handle));
       if (failure !== undefined) throw fromFailure(failure, names);
-      return readTcpInfo(binding.tcpInfoSlots, 0);
+      return readTcpInfo(tcpInfoSlots, 0);
     },
     peekProcess(pid): PeekedSocket[] {
       const out = binding.peekProcess(pid);
