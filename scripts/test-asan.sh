@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tcp-keepalive-asan.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-for entry in package.json README.md binding.gyp src lib test bench scripts tsconfig.json tsconfig.build.json vitest.config.mts; do
+for entry in package.json README.md binding.gyp src lib test bench scripts docs tsconfig.json tsconfig.build.json vitest.config.mts; do
   cp -r "$root/$entry" "$work/"
 done
 ln -s "$root/node_modules" "$work/node_modules"

@@ -28,13 +28,16 @@ describe.runIf(namespaces)('tcp-keepalive demo', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const line = (start: string) => stdout.split('\n').find((l) => l.trimStart().startsWith(start)) ?? '';
+    // The kernel counts an idle peer's 3 s from the data last received, which
+    // is just before the route that makes the peer vanish is in place (and
+    // the demo's clock starts): 2.9 s measured under AddressSanitizer.
     if (fourArguments) {
       expect(line('peer vanished')).toMatch(/Node's socket\.setKeepAlive\(true, 1000, 1000, 2\)\s+tcp-keepalive/);
-      expect(line('idle peer ')).toMatch(/^\s+idle peer\s+ETIMEDOUT after [34]\.\d s\s+ETIMEDOUT after [34]\.\d s \(userTimeout: 0\)$/);
+      expect(line('idle peer ')).toMatch(/^\s+idle peer\s+ETIMEDOUT after [2-4]\.\d s\s+ETIMEDOUT after [2-4]\.\d s \(userTimeout: 0\)$/);
       expect(stdout).toMatch(/'s own call takes an interval and a count too, so it finds an idle peer as fast/);
     } else {
       expect(line('peer vanished')).toMatch(/Node's socket\.setKeepAlive\(true, 1000\)\s+tcp-keepalive/);
-      expect(line('idle peer ')).toMatch(/^\s+idle peer\s+ETIMEDOUT after (1[01]|12)\.\d s\s+ETIMEDOUT after [34]\.\d s \(userTimeout: 0\)$/);
+      expect(line('idle peer ')).toMatch(/^\s+idle peer\s+ETIMEDOUT after (1[01]|12)\.\d s\s+ETIMEDOUT after [2-4]\.\d s \(userTimeout: 0\)$/);
       expect(stdout).toMatch(/sets only the idle time and forces 10 probes 1 s apart \(11 s\)/);
     }
     expect(line('data in flight ')).toMatch(
@@ -49,7 +52,7 @@ describe.runIf(namespaces)('tcp-keepalive demo', () => {
     const idle = readings('idle peer');
     // Half-way between probes (they go out at 1 s and 2 s): 0, 1, 2 unanswered, then the kernel gives up.
     expect(idle.slice(0, 3).map((l) => /(\d) of 2 keepalive probes unanswered, nothing received for \d+\.\d s$/.exec(l)?.[1])).toEqual(['0', '1', '2']);
-    expect(idle[3]).toMatch(/^\s+[34]\.\d s\s+idle peer\s+ETIMEDOUT: 2 keepalive probes went unanswered, so the kernel gave up$/);
+    expect(idle[3]).toMatch(/^\s+[2-4]\.\d s\s+idle peer\s+ETIMEDOUT: 2 keepalive probes went unanswered, so the kernel gave up$/);
     expect(idle).toHaveLength(4);
     const inFlight = readings('data in flight');
     expect(inFlight.at(-1)).toMatch(/^\s+[23]\.\d s\s+data in flight\s+ETIMEDOUT: the user timeout \(2 s\) ran out with the data still unacknowledged$/);
