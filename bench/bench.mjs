@@ -4,7 +4,8 @@
 // against the syscall floor (bench/floor.c, compiled here), in one run.
 //
 //   node --expose-gc bench/bench.mjs [--sockets 1000] [--rounds 30] [--rss-ops 1000000] [--accept 1000]
-//                                    [--connections 10000] [--rate-rounds 11] [--startup-rounds 15] [--json]
+//                                    [--connections 10000] [--rate-rounds 11] [--startup-rounds 15]
+//                                    [--inspect-connections 10000] [--inspect-runs 7] [--json]
 //
 // Every round runs each method, the C floor among them (bench/floor.c, in
 // child processes that serve one block at a time), as a block: one untimed
@@ -13,7 +14,8 @@
 // every block is verified by reading the sockets back (untimed), so a method
 // that did nothing would fail instead of looking fast. Then the connection
 // rate of a process with and without the process-wide mode (tcp-keepalive/register),
-// and last the start-up time of `node` with and without tcp-keepalive.
+// the start-up time of `node` with and without tcp-keepalive, and how long
+// `tcp-keepalive inspect` takes on a process with many connections.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,10 +26,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { inspectBench } from './inspect.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { setKeepAlive, getKeepAlive } = require(root);
+const { setKeepAlive, getKeepAlive, getTcpInfo } = require(root);
 const nodeSetKeepAlive = net.Socket.prototype.setKeepAlive;
 // Node 24.21+ and 26 take setKeepAlive(enable, delay, interval, count): there
 // the built-in is also timed at its best, interval and count set (read from
@@ -52,6 +55,8 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '10000' },
     'rate-rounds': { type: 'string', default: '11' },
     'startup-rounds': { type: 'string', default: '15' },
+    'inspect-connections': { type: 'string', default: '10000' },
+    'inspect-runs': { type: 'string', default: '7' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -62,6 +67,8 @@ const ACCEPT = Number(flags.accept);
 const CONNECTIONS = Number(flags.connections);
 const RATE_ROUNDS = Math.max(3, Number(flags['rate-rounds']));
 const STARTUP_ROUNDS = Math.max(3, Number(flags['startup-rounds']));
+const INSPECT_CONNECTIONS = Number(flags['inspect-connections']);
+const INSPECT_RUNS = Math.max(1, Number(flags['inspect-runs']));
 const PASSES = 3;
 const WARMUP = 5;
 if (typeof globalThis.gc !== 'function') {
@@ -228,6 +235,15 @@ const methods = {
       return wrong;
     },
   },
+  // The live state: one getsockopt(TCP_INFO) per socket, against the floor's.
+  oursTcpInfo: {
+    kind: 'info',
+    pass: (sockets) => {
+      let wrong = 0;
+      for (const s of sockets) if (getTcpInfo(s).state !== 'ESTABLISHED') wrong++;
+      return wrong;
+    },
+  },
   netKeepAliveRead: {
     kind: 'read',
     plain: true,
@@ -246,7 +262,7 @@ const methods = {
 // The floor blocks that rotate with the Node methods: each C method, in a
 // single-threaded process and in one with a second thread.
 const floorKey = (mode, method) => `floor:${mode}:${method}`;
-const FLOOR_BLOCKS = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', 'get5'].map((method) => floorKey(mode, method)));
+const FLOOR_BLOCKS = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', 'get5', 'info'].map((method) => floorKey(mode, method)));
 
 async function timeMethods() {
   const { clients: sockets, close } = await openPairs(N);
@@ -513,6 +529,8 @@ log(`process-wide mode: ${RATE_ROUNDS} rounds of ${CONNECTIONS} loopback connect
 const rate = await connectionRate();
 log(`start-up: ${STARTUP_ROUNDS} rounds of node -e 0 with and without tcp-keepalive`);
 const boot = startup();
+log(`inspect: a process holding ${INSPECT_CONNECTIONS} connections, inspected ${INSPECT_RUNS} times`);
+const inspect = await inspectBench(root, INSPECT_CONNECTIONS, INSPECT_RUNS);
 
 // ns: the median over every timed pass. Ratios are paired: within each round
 // the median pass of one method over the median pass of the other, then the
@@ -525,7 +543,7 @@ function ratio(a, b) {
   const paired = samples[a].filter((block) => byRound.has(block.round)).map((block) => median(block.passes) / byRound.get(block.round));
   return paired.length > 0 ? median(paired) : ns[a] / ns[b];
 }
-const floorKeys = (mode) => Object.fromEntries(['set5', 'set4', 'get5'].map((method) => [method, floorKey(mode, method)]));
+const floorKeys = (mode) => Object.fromEntries(['set5', 'set4', 'get5', 'info'].map((method) => [method, floorKey(mode, method)]));
 const FLOOR = floorKeys('single');
 const FLOOR2 = floorKeys('threaded');
 const ratios = {
@@ -533,12 +551,14 @@ const ratios = {
   native: [ratio('native', FLOOR.set5), ratio('native', FLOOR2.set5)],
   nativeViaHandle: [ratio('nativeViaHandle', FLOOR.set5), ratio('nativeViaHandle', FLOOR2.set5)],
   oursRead: [ratio('oursRead', FLOOR.get5), ratio('oursRead', FLOOR2.get5)],
+  oursTcpInfo: [ratio('oursTcpInfo', FLOOR.info), ratio('oursTcpInfo', FLOOR2.info)],
   netKeepAlive: [ratio('netKeepAlive', FLOOR.set5), ratio('netKeepAlive', FLOOR2.set5)],
   netKeepAliveRead: [ratio('netKeepAliveRead', FLOOR.get5), ratio('netKeepAliveRead', FLOOR2.get5)],
   node: [ratio('node', FLOOR.set4), ratio('node', FLOOR2.set4)],
   ...(NODE_FOUR_ARGUMENTS && { nodeFour: [ratio('nodeFour', FLOOR.set4), ratio('nodeFour', FLOOR2.set4)] }),
   threadedSet: ratio(FLOOR2.set5, FLOOR.set5),
   threadedGet: ratio(FLOOR2.get5, FLOOR.get5),
+  threadedInfo: ratio(FLOOR2.info, FLOOR.info),
 };
 const cpus = os.cpus();
 const report = {
@@ -555,6 +575,7 @@ const report = {
   server: { accepted: ACCEPT, ...server },
   connectionRate: rate,
   startup: boot,
+  inspect,
 };
 
 if (flags.json) {
@@ -601,6 +622,19 @@ if (flags.json) {
   line('per-socket', "setKeepAlive(socket) in 'connection':");
   printConnectionRate(rate, check);
   printStartup(boot, check);
+  printLiveState(check);
+}
+
+function printLiveState(check) {
+  const x = (v) => `${v.toFixed(3)}x`;
+  const t = (v) => `${Math.round(v)} ns`;
+  const r = ratios.oursTcpInfo;
+  console.log('\nLive state: getTcpInfo(socket) against C\'s getsockopt(TCP_INFO), the same rotation');
+  console.log(`  C floor: ${t(ns[FLOOR.info])} single-threaded, ${t(ns[FLOOR2.info])} with a second thread; getTcpInfo: ${t(ns.oursTcpInfo)}, RSS growth ${rss.oursTcpInfo.toFixed(1)} MiB per ${RSS_OPS.toLocaleString('en')} reads`);
+  check(r[1] <= 1.2, `getTcpInfo at most 1.20x C's getsockopt(TCP_INFO) in a threaded process: ${x(r[1])} (${x(r[0])} of the single-threaded floor)`);
+  const runs = inspect.runs.map((v) => Math.round(v)).join(', ');
+  console.log(`\ninspect: a process holding ${inspect.connections.toLocaleString('en')} connections, ${inspect.runs.length} runs: ${runs} ms`);
+  check(inspect.median < 1000, `a process with ${inspect.connections.toLocaleString('en')} connections inspected in under a second: median ${Math.round(inspect.median)} ms, slowest ${Math.round(Math.max(...inspect.runs))} ms`);
 }
 
 function printConnectionRate(rate, check) {

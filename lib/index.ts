@@ -7,6 +7,8 @@
 // module loaded is a file read and compiled; measured in `npm run bench`).
 import type * as Engine from './engine/keepalive';
 import type * as Plan from './engine/plan';
+import type * as TcpInfoModule from './engine/tcp-info';
+import type * as Inspect from './tools/inspect';
 import type * as ProcessWide from './integrations/process-wide';
 import type { Supported } from './kernel/seam';
 
@@ -15,6 +17,8 @@ export type { KeepAliveOptions, KeepAliveState } from './engine/options';
 export type { KeepAliveError, KeepAliveSystemError } from './engine/errors';
 export type { KeepAliveGoal, SystemDefaults } from './engine/plan';
 export type { Unregister } from './integrations/process-wide';
+export type { TcpInfo, TcpState } from './engine/tcp-info';
+export type { Inspection, InspectedSocket, InspectionSummary } from './tools/inspect';
 export { DEFAULTS } from './engine/defaults';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -71,3 +75,25 @@ export const systemDefaults: typeof Plan.systemDefaults = () => loadPlan().syste
 export const register: typeof ProcessWide.register = (options) =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (require('./integrations/process-wide') as typeof ProcessWide).register(options);
+
+/**
+ * Reads the live state of a connected socket (or a listening server) from the
+ * kernel (Linux TCP_INFO, macOS TCP_CONNECTION_INFO) in one native call: its
+ * state, round-trip time, retransmission timeout, keepalive probes sent and
+ * unanswered, backoff, retransmissions, unacknowledged segments and the times
+ * since data was last sent and received and an ACK last received, in
+ * milliseconds. Changes nothing.
+ */
+let tcpInfo: typeof TcpInfoModule | undefined;
+export const getTcpInfo: typeof TcpInfoModule.getTcpInfo = (target) =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (tcpInfo ??= require('./engine/tcp-info') as typeof TcpInfoModule).getTcpInfo(target);
+
+/**
+ * Every TCP socket process `pid` holds, with its keepalive options, what they
+ * mean and its live state, read from outside without changing anything
+ * (Linux 5.6+). See lib/tools/inspect.ts.
+ */
+export const inspectProcess: typeof Inspect.inspectProcess = (pid) =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('./tools/inspect') as typeof Inspect).inspectProcess(pid);

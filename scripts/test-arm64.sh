@@ -4,6 +4,9 @@
 # qemu-user, with the host's kernel underneath: round trips of all five
 # options read back through python3, every target state, the coded errors,
 # servers and their accepted sockets, worker threads and a forked child.
+# (Not getTcpInfo: qemu-user passes every TCP-level getsockopt through as one
+# int, so only the first four bytes of TCP_INFO arrive, and the addon refuses
+# them with ENODATA rather than report zeros.)
 #
 # The arm64 Node's own children (vitest's forked workers, one per test file
 # as on the host, and the forked fixtures) need a binfmt_misc entry for

@@ -3,6 +3,7 @@
 # The same script serves CI (.ci/run) and local runs. Needs root (or sudo).
 #   ss, ip       iproute2     keepalive timers, network namespaces for outages
 #   unshare      util-linux   private user + network namespaces
+#   nft          nftables     cutting only the way back in an outage (data in flight)
 #   python3      python3      an independent reader of socket options
 #   openssl      openssl      test certificates
 #   strace       strace       syscall counts
@@ -26,6 +27,7 @@ declare -A provides=(
   [ss]=iproute2
   [ip]=iproute2
   [unshare]=util-linux
+  [nft]=nftables
   [python3]=python3
   [openssl]=openssl
   [strace]=strace

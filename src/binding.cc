@@ -3,22 +3,29 @@
 // are cheap and exist so that a wrong direct call can never reach a syscall
 // with garbage or read out of bounds.
 //
-// The three entry points are plain napi_callbacks rather than
-// node-addon-api CallbackInfo functions: that wrapper measured about 35 ns
-// a call here, a few percent of a whole five-syscall configuration, and
-// these run once per socket. node-addon-api still builds every error and
+// The entry points are plain napi_callbacks rather than node-addon-api
+// CallbackInfo functions: that wrapper measured about 35 ns a call here, a
+// few percent of a whole five-syscall configuration, and these run once per
+// socket. node-addon-api still builds every error and
 // the module object.
 //
 // The option values travel through `slots`, a small Int32Array this module
 // creates and keeps, the way Node's own process.hrtime() hands back its
 // numbers: JS writes the four values, native reads them, and a read comes
 // back the same way. Converting four number arguments (or taking a typed
-// array argument) measured about 30 ns more per call than this.
+// array argument) measured about 30 ns more per call than this. A
+// connection's live state comes back the same way, in `tcpInfo`, a
+// Float64Array of its own (milliseconds with fractions, counts up to 2^32).
+//
+// peekProcess reads a whole process at once and returns a Float64Array it
+// makes: one call and one allocation per inspection, however many sockets.
 #include <napi.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "keepalive.h"
 
@@ -32,14 +39,26 @@ using tcp_keepalive::Failure;
 // out of read.
 constexpr size_t kSlots = 5;
 
+// One row of peekProcess's output (lib/kernel/addon.ts reads it): [fd, inode,
+// family (4 or 6), localPort, remotePort, the local address as four 32-bit
+// words in network order, the remote one likewise, enable, idleSeconds,
+// intervalSeconds, count, userTimeoutMs, then the kTcpInfoFieldCount fields].
+constexpr size_t kPeekAddresses = 5;
+constexpr size_t kPeekConfig = kPeekAddresses + 8;
+constexpr size_t kPeekInfo = kPeekConfig + 5;
+constexpr size_t kPeekStride = kPeekInfo + tcp_keepalive::kTcpInfoFieldCount;
+
 // One per loaded instance of the addon (the main thread and every worker
 // load their own), handed to each function as its callback data. `slots`
-// points into the ArrayBuffer that `buffer` keeps alive for as long as the
-// instance exists; lib/kernel/addon.ts marks that buffer untransferable, so no
-// postMessage or structuredClone can detach it from under `slots`.
+// and `info` point into the ArrayBuffers that `buffer` and `info_buffer`
+// keep alive for as long as the instance exists; lib/kernel/addon.ts marks
+// those buffers untransferable, so no postMessage or structuredClone can
+// detach them from under the pointers.
 struct Instance {
   int32_t* slots;
   Napi::Reference<Napi::ArrayBuffer> buffer;
+  double* info;
+  Napi::Reference<Napi::ArrayBuffer> info_buffer;
 };
 
 void ThrowCoded(Napi::Error error, const char* code) {
@@ -77,17 +96,24 @@ Instance* FdArg(napi_env env, napi_callback_info info, int* fd) {
   return static_cast<Instance*>(data);
 }
 
+// A plain object lib/ turns into a Node-style system error.
+Napi::Object FailureObject(napi_env env, int err, int option,
+                           const char* syscall, bool not_tcp) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("errno", Napi::Number::New(env, err));
+  result.Set("option", Napi::Number::New(env, option));
+  result.Set("syscall", Napi::String::New(env, syscall));
+  result.Set("notTcp", Napi::Boolean::New(env, not_tcp));
+  return result;
+}
+
 // nullptr (undefined) on success; on failure a plain object lib/ turns into
 // a Node-style system error. Failures are rare, so only they allocate.
 napi_value Result(napi_env env, int err, const Failure& failure) {
   if (err == 0) return nullptr;
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("errno", Napi::Number::New(env, failure.err));
-  result.Set("option", Napi::Number::New(env, failure.option));
-  result.Set("syscall", Napi::String::New(
-                            env, failure.is_get ? "getsockopt" : "setsockopt"));
-  result.Set("notTcp", Napi::Boolean::New(env, failure.not_tcp));
-  return result;
+  return FailureObject(env, failure.err, failure.option,
+                       failure.is_get ? "getsockopt" : "setsockopt",
+                       failure.not_tcp);
 }
 
 // enable(fd), with slots = [idleSeconds, intervalSeconds, count, userTimeoutMs]
@@ -137,6 +163,78 @@ napi_value Read(napi_env env, napi_callback_info info) {
   return Result(env, err, failure);
 }
 
+// tcpInfo(fd): on success the tcpInfo slots hold the connection's live
+// state (src/keepalive.h TcpInfoField); on failure they are unchanged.
+napi_value TcpInfo(napi_env env, napi_callback_info info) {
+  int fd;
+  Instance* instance = FdArg(env, info, &fd);
+  if (instance == nullptr) return nullptr;
+  Failure failure;
+  return Result(env, tcp_keepalive::ReadTcpInfo(fd, instance->info, &failure),
+                failure);
+}
+
+// An address's 16 bytes as four 32-bit words, most significant byte first.
+void Words(const uint8_t* bytes, double* out) {
+  for (int w = 0; w < 4; w++) {
+    const uint8_t* b = bytes + 4 * w;
+    out[w] = static_cast<double>(static_cast<uint32_t>(b[0]) << 24 | b[1] << 16 | b[2] << 8 | b[3]);
+  }
+}
+
+// peekProcess(pid): every TCP socket process `pid` holds, as a Float64Array
+// of kPeekStride numbers per socket; or a failure object whose syscall says
+// what failed. One call per inspection, however many sockets.
+napi_value PeekProcess(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok)
+    return nullptr;
+  double number;
+  if (napi_get_value_double(env, argv[0], &number) != napi_ok) {
+    ThrowCoded(Napi::TypeError::New(env, "binding: pid must be a number"),
+               "ERR_INVALID_ARG_TYPE");
+    return nullptr;
+  }
+  if (!(number >= 1 && number <= INT_MAX) ||
+      number != static_cast<double>(static_cast<int>(number))) {
+    ThrowRange(env, "pid must be a positive integer in range");
+    return nullptr;
+  }
+  std::vector<tcp_keepalive::PeekedSocket> sockets;
+  const char* syscall = "";
+  Failure failure{0, tcp_keepalive::kTcpInfo, true, false};
+  int err = tcp_keepalive::PeekProcessSockets(static_cast<int>(number),
+                                              &sockets, &syscall, &failure);
+  if (err != 0) {
+    bool getsockopt = std::string(syscall) == "getsockopt";
+    return FailureObject(env, getsockopt ? failure.err : err,
+                         getsockopt ? failure.option : -1, syscall,
+                         getsockopt && failure.not_tcp);
+  }
+  Napi::Float64Array rows =
+      Napi::Float64Array::New(env, sockets.size() * kPeekStride);
+  for (size_t i = 0; i < sockets.size(); i++) {
+    const tcp_keepalive::PeekedSocket& socket = sockets[i];
+    double* row = rows.Data() + i * kPeekStride;
+    row[0] = socket.fd;
+    row[1] = static_cast<double>(socket.inode);
+    row[2] = socket.family;
+    row[3] = socket.local_port;
+    row[4] = socket.remote_port;
+    Words(socket.local, row + kPeekAddresses);
+    Words(socket.remote, row + kPeekAddresses + 4);
+    row[kPeekConfig + 0] = socket.config.enable;
+    row[kPeekConfig + 1] = socket.config.idle_s;
+    row[kPeekConfig + 2] = socket.config.interval_s;
+    row[kPeekConfig + 3] = socket.config.count;
+    row[kPeekConfig + 4] = socket.config.user_timeout_ms;
+    std::copy(socket.info, socket.info + tcp_keepalive::kTcpInfoFieldCount,
+              row + kPeekInfo);
+  }
+  return rows;
+}
+
 Napi::Value Function(Napi::Env env, const char* name, napi_callback callback,
                      Instance* instance) {
   napi_value function;
@@ -150,8 +248,11 @@ Napi::Value Function(Napi::Env env, const char* name, napi_callback callback,
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::ArrayBuffer buffer =
       Napi::ArrayBuffer::New(env, kSlots * sizeof(int32_t));
-  Instance* instance = new Instance{static_cast<int32_t*>(buffer.Data()),
-                                    Napi::Persistent(buffer)};
+  Napi::ArrayBuffer info_buffer = Napi::ArrayBuffer::New(
+      env, tcp_keepalive::kTcpInfoFieldCount * sizeof(double));
+  Instance* instance = new Instance{
+      static_cast<int32_t*>(buffer.Data()), Napi::Persistent(buffer),
+      static_cast<double*>(info_buffer.Data()), Napi::Persistent(info_buffer)};
   // Deleted, with its reference, when this environment (the main thread or
   // a worker) ends.
   env.SetInstanceData(instance);
@@ -159,6 +260,23 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("enable", Function(env, "enable", Enable, instance));
   exports.Set("disable", Function(env, "disable", Disable, instance));
   exports.Set("read", Function(env, "read", Read, instance));
+  exports.Set("tcpInfo", Function(env, "tcpInfo", TcpInfo, instance));
+  exports.Set("tcpInfoSlots",
+              Napi::Float64Array::New(env, tcp_keepalive::kTcpInfoFieldCount,
+                                      info_buffer, 0));
+  exports.Set("tcpInfoFields",
+              Napi::Number::New(env, tcp_keepalive::TcpInfoFields()));
+  // The kernel's state numbers' names, indexed by number (null: none).
+  Napi::Array states = Napi::Array::New(env, tcp_keepalive::kTcpStateSlots);
+  for (int i = 0; i < tcp_keepalive::kTcpStateSlots; i++) {
+    const char* name = tcp_keepalive::TcpStateName(i);
+    states.Set(static_cast<uint32_t>(i),
+               name == nullptr ? env.Null() : Napi::String::New(env, name));
+  }
+  states.Freeze();
+  exports.Set("tcpStateNames", states);
+  exports.Set("peekProcess", Function(env, "peekProcess", PeekProcess, instance));
+  exports.Set("peekStride", Napi::Number::New(env, kPeekStride));
   exports.Set("supportedOptions",
               Napi::Number::New(env, tcp_keepalive::SupportedOptions()));
   // This platform's names for the settings (indexed by Option, as the

@@ -1,8 +1,12 @@
-// Plain C++ keepalive operations on a socket file descriptor. No N-API here:
-// binding.cc does the JavaScript glue, one platform file (chosen in
-// binding.gyp) does the syscalls. Every function returns 0 or -errno.
+// Plain C++ keepalive operations on a socket file descriptor, and the live
+// state of a connection. No N-API here: binding.cc does the JavaScript glue,
+// one platform file (chosen in binding.gyp) does the syscalls. Every
+// function that makes one returns 0 or -errno.
 #ifndef TCP_KEEPALIVE_KEEPALIVE_H_
 #define TCP_KEEPALIVE_KEEPALIVE_H_
+
+#include <cstdint>
+#include <vector>
 
 namespace tcp_keepalive {
 
@@ -19,7 +23,9 @@ enum Option {
   // The kernel-backed "is this TCP?" check (Linux: SO_PROTOCOL; macOS has
   // none and asks SO_TYPE and the address family).
   kProtocolCheck = 5,
-  kOptionCount = 6,
+  // The connection's live state (Linux: TCP_INFO; macOS: TCP_CONNECTION_INFO).
+  kTcpInfo = 6,
+  kOptionCount = 7,
 };
 
 // Seconds for idle and interval, milliseconds for user_timeout on every
@@ -71,6 +77,68 @@ int Disable(int fd, Failure* failure);
 
 // Reads all five options (TCP-level first, for the same reason as Enable).
 int Read(int fd, Config* config, Failure* failure);
+
+// The live state of a connection, one double per field, in the units
+// named (milliseconds for times, plain counts otherwise): the platform file
+// converts from its kernel's units. The numbering is part of the binding's
+// contract with lib/kernel/addon.ts (it reads the binding's tcpInfo slots).
+enum TcpInfoField {
+  kInfoState = 0,              // the kernel's state number; TcpStateName names it
+  kInfoSmoothedRttMs = 1,
+  kInfoRttVarianceMs = 2,
+  kInfoRetransmitTimeoutMs = 3,
+  kInfoUnansweredProbes = 4,   // keepalive (or zero-window) probes since the last ACK
+  kInfoBackoff = 5,            // exponential backoff of the retransmission timer
+  kInfoRetransmits = 6,        // retransmissions of the oldest unacknowledged segment
+  kInfoTotalRetransmits = 7,
+  kInfoUnackedSegments = 8,
+  kInfoSinceDataSentMs = 9,
+  kInfoSinceDataReceivedMs = 10,
+  kInfoSinceAckReceivedMs = 11,
+  kTcpInfoFieldCount = 12,
+};
+
+// Bit (1 << TcpInfoField) is set for every field this platform's kernel
+// reports; ReadTcpInfo leaves the others 0, and lib/ shows them as absent.
+unsigned TcpInfoFields();
+
+// Room for this platform's state numbers: TcpStateName(n) for n below it.
+constexpr int kTcpStateSlots = 16;
+
+// The RFC 793 name ("ESTABLISHED", "SYN_SENT", ...) of the kernel's state
+// number `state`, or nullptr where no state has that number.
+const char* TcpStateName(int state);
+
+// Reads the connection's live state into info[kTcpInfoFieldCount] with one
+// getsockopt; a non-TCP socket fails as Read does (failure->not_tcp).
+int ReadTcpInfo(int fd, double* info, Failure* failure);
+
+// One TCP socket of another process, as read through a copy of its fd.
+struct PeekedSocket {
+  int fd;                // its number in that process
+  uint64_t inode;        // the socket's inode number
+  int family;            // 4 (IPv4) or 6 (IPv6)
+  uint8_t local[16];     // addresses in network byte order (IPv4: the first 4)
+  uint8_t remote[16];
+  int local_port;
+  int remote_port;
+  Config config;
+  double info[kTcpInfoFieldCount];
+};
+
+// Reads every TCP socket process `pid` holds, touching none of them: opens
+// the process (pidfd_open), reads its network namespace's TCP tables
+// (/proc/<pid>/net/tcp and tcp6: each socket's inode and addresses), lists
+// its fds (/proc/<pid>/fd), and for each fd that is one of those sockets
+// takes a copy (pidfd_getfd), checks that the copy is still that socket,
+// reads the five options and the live state with getsockopt, and closes the
+// copy before the next. A socket held by several fds is read once; an fd
+// closed or reused meanwhile is passed over. Appends to `out`. Returns 0, or
+// -errno with `syscall` naming what failed ("pidfd_open", "open",
+// "pidfd_getfd", "getsockopt", ...), and for a getsockopt the option in
+// `failure`. Linux 5.6+; elsewhere -ENOSYS.
+int PeekProcessSockets(int pid, std::vector<PeekedSocket>* out,
+                       const char** syscall, Failure* failure);
 
 }  // namespace tcp_keepalive
 

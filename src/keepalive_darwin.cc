@@ -17,12 +17,21 @@
 //   not its TCP_KEEPALIVE or TCP_RXT_CONNDROPTIME: lib/ configures each
 //   accepted socket here.
 // There is no SO_PROTOCOL: SO_TYPE and the address family tell TCP apart.
+// The live state is TCP_CONNECTION_INFO (struct tcp_connection_info,
+// filled by tcp_connection_fill_info in tcp_usrreq.c): it has the state, the
+// smoothed RTT and its variance, the retransmission timeout and the
+// retransmitted packets, all times in milliseconds; no probe count, backoff,
+// unacknowledged segments or times since the last send and receive. There is
+// no pidfd_getfd: another process's sockets cannot be read.
 #include "keepalive.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#if __has_include(<netinet/tcp_fsm.h>)
+#include <netinet/tcp_fsm.h>
+#endif
 
 #include <climits>
 
@@ -39,6 +48,7 @@ const OptionSpec kOptions[kOptionCount] = {
     {IPPROTO_TCP, TCP_KEEPCNT,          "TCP_KEEPCNT",          0,    true},  // probes
     {IPPROTO_TCP, TCP_RXT_CONNDROPTIME, "TCP_RXT_CONNDROPTIME", 1000, false}, // seconds
     {SOL_SOCKET,  SO_TYPE,              "SO_TYPE",              0,    false}, // SOCK_*
+    {IPPROTO_TCP, TCP_CONNECTION_INFO,  "TCP_CONNECTION_INFO",  0,    false}, // struct tcp_connection_info
 };
 
 const int kUserTimeoutUnit = kOptions[kTcpUserTimeout].unit_ms;
@@ -124,6 +134,61 @@ int Read(int fd, Config* c, Failure* failure) {
   // XNU returns SO_KEEPALIVE as the flag's bit, not 1.
   c->enable = c->enable != 0;
   return 0;
+}
+
+unsigned TcpInfoFields() {
+  return 1u << kInfoState | 1u << kInfoSmoothedRttMs | 1u << kInfoRttVarianceMs |
+         1u << kInfoRetransmitTimeoutMs | 1u << kInfoTotalRetransmits;
+}
+
+// The BSD state numbers (XNU bsd/netinet/tcp_fsm.h, TCPS_*, unchanged since
+// 4.4BSD), named as RFC 793 names them. zig's macOS headers, the only ones
+// here, leave tcp_fsm.h out, so the numbers are written down here and
+// checked against the header wherever the build has it (a Mac's SDK).
+const char* const kTcpStates[] = {
+    "CLOSED",      "LISTEN",     "SYN_SENT",   "SYN_RECEIVED",
+    "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "CLOSING",
+    "LAST_ACK",    "FIN_WAIT_2", "TIME_WAIT"};
+constexpr int kTcpStateCount = sizeof(kTcpStates) / sizeof(kTcpStates[0]);
+static_assert(kTcpStateCount <= kTcpStateSlots, "a TCP state has no slot");
+#ifdef TCPS_TIME_WAIT
+static_assert(TCPS_CLOSED == 0 && TCPS_LISTEN == 1 && TCPS_SYN_SENT == 2 &&
+                  TCPS_SYN_RECEIVED == 3 && TCPS_ESTABLISHED == 4 &&
+                  TCPS_CLOSE_WAIT == 5 && TCPS_FIN_WAIT_1 == 6 &&
+                  TCPS_CLOSING == 7 && TCPS_LAST_ACK == 8 &&
+                  TCPS_FIN_WAIT_2 == 9 && TCPS_TIME_WAIT == 10 &&
+                  TCP_NSTATES == kTcpStateCount,
+              "kTcpStates does not match <netinet/tcp_fsm.h>");
+#endif
+
+const char* TcpStateName(int state) {
+  return state >= 0 && state < kTcpStateCount ? kTcpStates[state] : nullptr;
+}
+
+int ReadTcpInfo(int fd, double* out, Failure* failure) {
+  tcp_connection_info info{};
+  socklen_t len = sizeof(info);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_CONNECTION_INFO, &info, &len) != 0)
+    return FailFirst(fd, Fail(kTcpInfo, true, failure), failure);
+  // XNU copies the whole structure; anything shorter would leave fields
+  // unread: refused rather than reported as zeros.
+  if (len < sizeof(info)) return Refuse(kTcpInfo, true, -ENODATA, failure);
+  // XNU keeps these in milliseconds (TCP_RETRANSHZ 1000); tcpi_rto is the
+  // current timeout only while a retransmission is pending, else 0. What it
+  // does not report is 0 (TcpInfoFields says which).
+  for (int i = 0; i < kTcpInfoFieldCount; i++) out[i] = 0;
+  out[kInfoState] = info.tcpi_state;
+  out[kInfoSmoothedRttMs] = info.tcpi_srtt;
+  out[kInfoRttVarianceMs] = info.tcpi_rttvar;
+  out[kInfoRetransmitTimeoutMs] = info.tcpi_rto;
+  out[kInfoTotalRetransmits] = static_cast<double>(info.tcpi_txretransmitpackets);
+  return 0;
+}
+
+int PeekProcessSockets(int, std::vector<PeekedSocket>*,
+                       const char** syscall_name, Failure*) {
+  *syscall_name = "pidfd_open";
+  return -ENOSYS;
 }
 
 }  // namespace tcp_keepalive

@@ -26,7 +26,7 @@ unsigned SupportedOptions() { return 0; }
 const char* OptionName(Option option) {
   static const char* const kNames[kOptionCount] = {
       "SO_KEEPALIVE", "TCP_KEEPIDLE",     "TCP_KEEPINTVL",
-      "TCP_KEEPCNT",  "TCP_USER_TIMEOUT", "SO_PROTOCOL"};
+      "TCP_KEEPCNT",  "TCP_USER_TIMEOUT", "SO_PROTOCOL",  "TCP_INFO"};
   return kNames[option];
 }
 
@@ -50,6 +50,20 @@ int Disable(int, Failure* failure) {
 
 int Read(int, Config*, Failure* failure) {
   return Unsupported(kTcpKeepidle, true, failure);
+}
+
+unsigned TcpInfoFields() { return 0; }
+
+const char* TcpStateName(int) { return nullptr; }
+
+int ReadTcpInfo(int, double*, Failure* failure) {
+  return Unsupported(kTcpInfo, true, failure);
+}
+
+int PeekProcessSockets(int, std::vector<PeekedSocket>*,
+                       const char** syscall_name, Failure*) {
+  *syscall_name = "pidfd_open";
+  return -ENOSYS;
 }
 
 }  // namespace tcp_keepalive

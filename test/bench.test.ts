@@ -20,24 +20,26 @@ const tools =
 const fourArguments = net.Socket.prototype.setKeepAlive.length >= 4;
 
 describe.runIf(tools)('npm run bench', () => {
-  it(`runs end to end on 50 sockets: every method verified and timed, the floor beside them, the server path counted; Node's own call ${fourArguments ? 'also with interval and count (Node 24.21+, 26)' : 'with the idle time only (Node 20, 22)'}`, () => {
+  it(`runs end to end on 50 sockets: every method verified and timed (getTcpInfo too), the floor beside them, the server path counted, inspect timed; Node's own call ${fourArguments ? 'also with interval and count (Node 24.21+, 26)' : 'with the idle time only (Node 20, 22)'}`, () => {
     const out = execFileSync(
       process.execPath,
-      ['--expose-gc', 'bench/bench.mjs', '--sockets', '50', '--rounds', '5', '--rss-ops', '500', '--accept', '20', '--connections', '50', '--rate-rounds', '3', '--startup-rounds', '3', '--json'],
+      ['--expose-gc', 'bench/bench.mjs', '--sockets', '50', '--rounds', '5', '--rss-ops', '500', '--accept', '20', '--connections', '50', '--rate-rounds', '3', '--startup-rounds', '3', '--inspect-connections', '100', '--inspect-runs', '2', '--json'],
       { cwd: root, encoding: 'utf8', timeout: 120_000 },
     );
     const report = JSON.parse(out);
     expect(report.pinnedCpu).not.toBeNull();
-    const methods = ['ours', 'native', 'nativeViaHandle', 'node', ...(fourArguments ? ['nodeFour'] : []), 'netKeepAlive', 'oursRead', 'netKeepAliveRead'];
+    const methods = ['ours', 'native', 'nativeViaHandle', 'node', ...(fourArguments ? ['nodeFour'] : []), 'netKeepAlive', 'oursRead', 'oursTcpInfo', 'netKeepAliveRead'];
     expect('nodeFour' in report.ns).toBe(fourArguments);
-    const floors = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', 'get5'].map((m) => `floor:${mode}:${m}`));
+    const floors = ['single', 'threaded'].flatMap((mode) => ['set5', 'set4', 'get5', 'info'].map((m) => `floor:${mode}:${m}`));
     for (const key of [...methods, ...floors]) {
       expect(report.ns[key], key).toBeGreaterThan(0);
       // 5 rounds of 3 timed passes each.
       expect(report.samples[key].flatMap((block: { passes: number[] }) => block.passes), key).toHaveLength(15);
     }
     for (const pair of Object.values(report.ratios).flat()) expect(Number.isFinite(pair) && (pair as number) > 0).toBe(true);
-    for (const key of ['ours', 'node', ...(fourArguments ? ['nodeFour'] : []), 'netKeepAlive', 'oursRead', 'netKeepAliveRead']) expect(Number.isFinite(report.rssMiB[key]), key).toBe(true);
+    for (const key of ['ours', 'node', ...(fourArguments ? ['nodeFour'] : []), 'netKeepAlive', 'oursRead', 'oursTcpInfo', 'netKeepAliveRead']) expect(Number.isFinite(report.rssMiB[key]), key).toBe(true);
+    // getTcpInfo against C's getsockopt(TCP_INFO), single-threaded and threaded.
+    expect(report.ratios.oursTcpInfo).toHaveLength(2);
     expect(report.server).toMatchObject({
       accepted: 20,
       strace: true,
@@ -56,5 +58,9 @@ describe.runIf(tools)('npm run bench', () => {
     expect(report.startup.samples).toHaveLength(3);
     for (const key of ['bare', 'register', 'require']) expect(report.startup.ms[key], key).toBeGreaterThan(0);
     for (const key of ['register', 'require']) expect(report.startup.ratios[key], key).toBeGreaterThan(0);
+    // inspect: a process holding 100 connections, inspected twice (the bench checks each run found all 100).
+    expect(report.inspect.connections).toBe(100);
+    expect(report.inspect.runs).toHaveLength(2);
+    expect(report.inspect.median).toBeGreaterThan(0);
   }, 120_000);
 });

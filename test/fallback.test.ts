@@ -104,6 +104,17 @@ describe.runIf(havePython() && haveOpenssl())('the fallback: a build for a platf
         );
         expect(out.get).toEqual(noGetter);
         expect(out.serverGet).toEqual(noGetter);
+        // Nor the live state, nor another process's sockets: said so, before any syscall.
+        expect(out.tcpInfo).toEqual(
+          unsupported(
+            "the live state of a connection (TCP_INFO) cannot be read on this platform, which tcp-keepalive has no native port for: the runtime's own socket.setKeepAlive is the only way to the socket, and the runtime has no way to read it (platform: linux)",
+          ),
+        );
+        expect(out.inspect).toEqual(
+          unsupported(
+            "another process's sockets cannot be read on this platform, which tcp-keepalive has no native port for: that takes the native addon, which is not used here (platform: linux)",
+          ),
+        );
 
         // Deferred to the connect, and applied before the caller's own listener.
         expect(out.connecting).toEqual(four ? kernel(1, 11, 10, 6) : kernel(1, 11, 1, 10));
@@ -120,6 +131,8 @@ describe.runIf(havePython() && haveOpenssl())('the fallback: a build for a platf
         });
 
         expect(out.raw).toEqual({ errno: -38, option: 1, syscall: 'setsockopt', notTcp: false });
+        expect(out.rawTcpInfo).toEqual({ errno: -38, option: 6, syscall: 'getsockopt', notTcp: false });
+        expect(out.rawPeek).toEqual({ errno: -38, option: -1, syscall: 'pidfd_open', notTcp: false });
         expect(out.plan).toEqual({ enable: true, idle: 15_000, interval: 3_000, count: 5, userTimeout: 30_000 });
       },
     );

@@ -38,8 +38,12 @@ describe('the raw native binding', () => {
     // The slots as the library uses them: marked untransferable before the
     // first native call that uses them (node:worker_threads is loaded then).
     const slots = slotsOf(binding);
+    const { tcpInfoSlots } = binding;
     const { port1, port2 } = new MessageChannel();
-    const transfers = [() => structuredClone(slots, { transfer: [slots.buffer] }), () => port1.postMessage(slots, [slots.buffer])];
+    const transfers = [slots, tcpInfoSlots].flatMap((array) => [
+      () => structuredClone(array, { transfer: [array.buffer] }),
+      () => port1.postMessage(array, [array.buffer]),
+    ]);
     try {
       for (const transfer of transfers) {
         if (major >= 22) expect(transfer).toThrow(expect.objectContaining({ name: 'DataCloneError' }));
@@ -50,6 +54,7 @@ describe('the raw native binding', () => {
       port2.close();
     }
     expect(slots.buffer.byteLength).toBe(20); // still attached
+    expect(tcpInfoSlots.buffer.byteLength).toBe(12 * 8);
     expect(binding.slots).toBe(slots);
     // ...and still the memory the addon writes: a read lands in it.
     const server = net.createServer().listen(0, '127.0.0.1');
@@ -61,6 +66,9 @@ describe('the raw native binding', () => {
       slots.fill(-1);
       expect(binding.read((socket as unknown as { _handle: { fd: number } })._handle.fd)).toBeUndefined();
       expect([...slots]).toEqual([1, 7, 3, 4, 9000]);
+      tcpInfoSlots.fill(-1);
+      expect(binding.tcpInfo((socket as unknown as { _handle: { fd: number } })._handle.fd)).toBeUndefined();
+      expect(tcpInfoSlots[0]).toBe(1); // TCP_ESTABLISHED
     } finally {
       socket.destroy();
       server.close();

@@ -140,7 +140,7 @@ describe('the user timeout in the platform unit', () => {
     // And accepted sockets inherit all five (set-get.test.ts reads them back), so
     // a server's connections cost no syscall of their own (syscalls.test.ts).
     expect(binding.acceptedSocketsInherit).toBe(true);
-    expect(binding.optionNames).toEqual(['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_PROTOCOL']);
+    expect(binding.optionNames).toEqual(['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_PROTOCOL', 'TCP_INFO']);
     expect(toNativeConfig({ userTimeout: 1_500 }).userTimeoutMs).toBe(1_500);
     expect(toNativeConfig({ idle: 2_147_000, interval: 32_767_000, count: 127 }).userTimeoutMs).toBe(MAX_USER_TIMEOUT);
   });

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path = require('node:path');
 import { getSystemErrorName } from 'node:util';
 import { coded, notTcp, unsupported, type KeepAliveError, type KeepAliveSystemError } from '../engine/errors';
-import type { Handle, KeepAliveState, Kernel, NativeConfig } from './seam';
+import type { Handle, KeepAliveState, Kernel, NativeConfig, PeekedSocket, TcpInfo, TcpState } from './seam';
 
 /** What a native call reports when a syscall failed (success is `undefined`). */
 export interface NativeFailure {
@@ -21,6 +21,14 @@ export interface NativeFailure {
   readonly notTcp: boolean;
 }
 
+/** What peekProcess reports when the process could not be read: `option` is -1 unless a getsockopt failed. */
+export interface PeekFailure {
+  readonly errno: number;
+  readonly option: number;
+  readonly syscall: 'pidfd_open' | 'open' | 'fdopendir' | 'readdir' | 'readlinkat' | 'pidfd_getfd' | 'fstat' | 'getsockopt';
+  readonly notTcp: boolean;
+}
+
 export interface Binding {
   /**
    * SO_KEEPALIVE=1 with all four TCP-level options, in kernel units, taken
@@ -33,6 +41,22 @@ export interface Binding {
   read(fd: number): NativeFailure | undefined;
   /** The addon's own five int32s that carry option values both ways (src/binding.cc). */
   readonly slots: Int32Array<ArrayBuffer>;
+  /** On success fills tcpInfoSlots with the live state (src/keepalive.h TcpInfoField). */
+  tcpInfo(fd: number): NativeFailure | undefined;
+  /** The addon's own doubles that carry the live state back: milliseconds and counts, in TcpInfoField order. */
+  readonly tcpInfoSlots: Float64Array<ArrayBuffer>;
+  /** Bit `1 << i` is set for every TcpInfoField this platform's kernel reports. */
+  readonly tcpInfoFields: number;
+  /** This platform's TCP state numbers' names (RFC 793's), indexed by number; null where none. */
+  readonly tcpStateNames: readonly (string | null)[];
+  /**
+   * Reads every TCP socket process `pid` holds: peekStride numbers per
+   * socket, [fd, inode, family (4 or 6), localPort, remotePort, the local
+   * address as four 32-bit words in network order, the remote one, enable,
+   * idleSeconds, intervalSeconds, count, userTimeoutMs, ...the live state].
+   */
+  peekProcess(pid: number): Float64Array | PeekFailure;
+  readonly peekStride: number;
   /** Bit `1 << i` is set when optionNames[i] can be set and read on this build. */
   readonly supportedOptions: number;
   /**
@@ -189,7 +213,9 @@ export function fromFailure(failure: NativeFailure, names: readonly string[]): K
 let marked: Binding | undefined;
 function markSlots(binding: Binding): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('node:worker_threads') as typeof import('node:worker_threads')).markAsUntransferable(binding.slots.buffer);
+  const { markAsUntransferable } = require('node:worker_threads') as typeof import('node:worker_threads');
+  markAsUntransferable(binding.slots.buffer);
+  markAsUntransferable(binding.tcpInfoSlots.buffer);
   marked = binding;
 }
 
@@ -226,6 +252,64 @@ function fdOf(handle: Handle): number {
   return fd;
 }
 
+// The live state's keys, in the native numbering (src/keepalive.h TcpInfoField).
+const TCP_INFO_KEYS = [
+  'state',
+  'smoothedRtt',
+  'rttVariance',
+  'retransmitTimeout',
+  'unansweredProbes',
+  'backoff',
+  'retransmits',
+  'totalRetransmits',
+  'unackedSegments',
+  'sinceLastDataSent',
+  'sinceLastDataReceived',
+  'sinceLastAckReceived',
+] as const satisfies ReadonlyArray<keyof TcpInfo>;
+
+/**
+ * Makes the function that turns the live state at `values[at]` into a
+ * TcpInfo: one object literal, so every result has one shape; keys the
+ * platform's kernel does not report are set to undefined (macOS).
+ */
+export function tcpInfoReader(binding: Binding): (values: Float64Array, at: number) => TcpInfo {
+  // A plain array of our own (the binding's is frozen), indexed by an int: a
+  // double key into the binding's array took V8's generic keyed load (~2 %
+  // of a call in a profile).
+  const states = [...binding.tcpStateNames];
+  const absent = TCP_INFO_KEYS.filter((_, i) => (binding.tcpInfoFields & (1 << i)) === 0);
+  const complete = absent.length === 0;
+  return (v, at) => {
+    const info: TcpInfo = {
+      state: states[v[at]! | 0] as TcpState,
+      smoothedRtt: v[at + 1]!,
+      rttVariance: v[at + 2]!,
+      retransmitTimeout: v[at + 3]!,
+      unansweredProbes: v[at + 4]!,
+      backoff: v[at + 5]!,
+      retransmits: v[at + 6]!,
+      totalRetransmits: v[at + 7]!,
+      unackedSegments: v[at + 8]!,
+      sinceLastDataSent: v[at + 9]!,
+      sinceLastDataReceived: v[at + 10]!,
+      sinceLastAckReceived: v[at + 11]!,
+    };
+    if (!complete) for (const key of absent) (info as unknown as Record<string, undefined>)[key] = undefined;
+    return info;
+  };
+}
+
+/** A failure of peekProcess as the system error a caller sees (`pidfd_getfd EPERM`), with `option` for a getsockopt. */
+export function fromPeekFailure(failure: PeekFailure, names: readonly string[]): KeepAliveError {
+  if (failure.syscall === 'getsockopt') return fromFailure({ ...failure, syscall: 'getsockopt' }, names);
+  const code = getSystemErrorName(failure.errno);
+  const error = coded(new Error(`${failure.syscall} ${code}`), code) as KeepAliveError & { errno: number; syscall: string };
+  error.errno = failure.errno;
+  error.syscall = failure.syscall;
+  return error;
+}
+
 const ALL_OPTIONS = 0b11111;
 
 /** The Kernel of a loaded binding that can set all five options (a port: Linux, macOS). */
@@ -234,6 +318,22 @@ export function addonKernel(binding: Binding): Kernel {
   const all = (binding.supportedOptions & ALL_OPTIONS) === ALL_OPTIONS;
   if (!all) throw new Error('addonKernel: this build cannot set every option'); // ./index.ts chose wrongly
   const unreachable = (): Error => unsupported('the addon can set and read every option here');
+  const readTcpInfo = tcpInfoReader(binding);
+  const nativeTcpInfo = binding.tcpInfo; // a plain N-API function: no `this`
+  const tcpInfoSlots = binding.tcpInfoSlots;
+  const stride = binding.peekStride;
+  // A peeked row: [fd, inode, family, localPort, remotePort, 4 + 4 address words, the five options, the live state].
+  const addressAt = 5;
+  const configAt = addressAt + 8;
+  const infoAt = configAt + 5;
+  const bytes = (out: Float64Array, at: number, family: number): number[] => {
+    const all = [];
+    for (let w = 0; w < (family === 4 ? 1 : 4); w++) {
+      const word = out[at + w]!;
+      all.push(word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff);
+    }
+    return all;
+  };
   return {
     name: 'addon',
     supported: Object.freeze({ enable: true, idle: true, interval: true, count: true, userTimeout: true }),
@@ -243,6 +343,7 @@ export function addonKernel(binding: Binding): Kernel {
     userTimeoutUnitMs: binding.userTimeoutUnitMs,
     cannotSet: unreachable,
     cannotRead: unreachable,
+    cannotReadTcpInfo: unreachable,
     apply(_target, handle, config) {
       const fd = fdOf(handle);
       const failure = config.enable ? enable(binding, fd, config) : binding.disable(fd);
@@ -260,6 +361,39 @@ export function addonKernel(binding: Binding): Kernel {
         count: state[3]!,
         userTimeout: state[4]!,
       };
+    },
+    tcpInfo(handle): TcpInfo {
+      if (marked !== binding) markSlots(binding);
+      const failure = nativeTcpInfo(fdOf(handle));
+      if (failure !== undefined) throw fromFailure(failure, names);
+      return readTcpInfo(tcpInfoSlots, 0);
+    },
+    peekProcess(pid): PeekedSocket[] {
+      const out = binding.peekProcess(pid);
+      if (!(out instanceof Float64Array)) throw fromPeekFailure(out, names);
+      const sockets: PeekedSocket[] = [];
+      for (let row = 0; row < out.length; row += stride) {
+        const c = row + configAt;
+        const family = out[row + 2]!;
+        sockets.push({
+          fd: out[row]!,
+          inode: out[row + 1]!,
+          family: family === 4 ? 'IPv4' : 'IPv6',
+          localBytes: bytes(out, row + addressAt, family),
+          localPort: out[row + 3]!,
+          remoteBytes: bytes(out, row + addressAt + 4, family),
+          remotePort: out[row + 4]!,
+          keepAlive: {
+            enable: out[c] !== 0,
+            idle: out[c + 1]! * 1000,
+            interval: out[c + 2]! * 1000,
+            count: out[c + 3]!,
+            userTimeout: out[c + 4]!,
+          },
+          tcpInfo: readTcpInfo(out, row + infoAt),
+        });
+      }
+      return sockets;
     },
   };
 }

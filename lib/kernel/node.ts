@@ -48,7 +48,7 @@ export function nodeKernel(where: string): Kernel {
     // server's configuration to each connection it accepts, as Node's own
     // createServer({ keepAlive }) does: one setKeepAlive per accepted socket.
     acceptedSocketsInherit: false,
-    optionNames: ['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_PROTOCOL'],
+    optionNames: ['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_PROTOCOL', 'TCP_INFO'],
     userTimeoutUnitMs: 1,
     cannotSet(refused) {
       const reasons: string[] = [];
@@ -66,12 +66,23 @@ export function nodeKernel(where: string): Kernel {
         `keepalive options cannot be read on ${where}: the runtime's own socket.setKeepAlive is the only way to the socket, and it has no getter`,
       );
     },
+    cannotReadTcpInfo() {
+      return unsupported(
+        `the live state of a connection (TCP_INFO) cannot be read on ${where}: the runtime's own socket.setKeepAlive is the only way to the socket, and the runtime has no way to read it`,
+      );
+    },
     apply(target, handle, config) {
       if (target instanceof net.Server) return; // see acceptedSocketsInherit
       applyToSocket(target, handle, config);
     },
     read() {
       throw this.cannotRead();
+    },
+    tcpInfo() {
+      throw this.cannotReadTcpInfo();
+    },
+    peekProcess() {
+      throw unsupported(`another process's sockets cannot be read on ${where}: that takes the native addon, which is not used here`);
     },
   };
 }

@@ -20,6 +20,82 @@ export interface KeepAliveState {
   userTimeout: number;
 }
 
+/** A TCP state, named as in RFC 793, whatever number the platform's kernel gives it. */
+export type TcpState =
+  | 'CLOSED'
+  | 'LISTEN'
+  | 'SYN_SENT'
+  | 'SYN_RECEIVED'
+  | 'ESTABLISHED'
+  | 'FIN_WAIT_1'
+  | 'FIN_WAIT_2'
+  | 'CLOSE_WAIT'
+  | 'CLOSING'
+  | 'LAST_ACK'
+  | 'TIME_WAIT';
+
+/**
+ * What `getTcpInfo` returns: the kernel's live view of one connection, in
+ * milliseconds and plain counts. Every object has these keys in this order.
+ *
+ * On Linux every field is the kernel's (`TCP_INFO`, struct tcp_info). On
+ * macOS (`TCP_CONNECTION_INFO`) the kernel reports only `state`,
+ * `smoothedRtt`, `rttVariance`, `retransmitTimeout` and `totalRetransmits`;
+ * the other keys are there and `undefined`. A listening socket (Linux)
+ * reports its state and, in `unackedSegments`, the connections waiting to be
+ * accepted; its other fields are 0.
+ */
+export interface TcpInfo {
+  /** The connection's state. Linux, macOS. */
+  state: TcpState;
+  /** Smoothed round-trip time, ms (Linux: microsecond resolution; macOS: whole ms). Linux, macOS. */
+  smoothedRtt: number;
+  /** Variance of the round-trip time, ms. Linux, macOS. */
+  rttVariance: number;
+  /**
+   * Retransmission timeout, ms: how long the kernel waits for an ACK before it
+   * sends a segment again (doubling with each `backoff`). Linux, macOS (there
+   * only while a retransmission is pending, else 0).
+   */
+  retransmitTimeout: number;
+  /**
+   * Probes sent since the peer last answered (`tcpi_probes`): keepalive probes
+   * on an idle connection; zero-window probes while data waits to be sent.
+   * Back to 0 when the peer answers. Linux.
+   */
+  unansweredProbes: number;
+  /** How often the retransmission (or probe) timer has doubled since the last ACK (`tcpi_backoff`). Linux. */
+  backoff: number;
+  /** Retransmissions of the oldest unacknowledged segment (`tcpi_retransmits`). Linux. */
+  retransmits: number;
+  /** Retransmitted segments over the connection's life. Linux (`tcpi_total_retrans`), macOS (packets). */
+  totalRetransmits: number;
+  /** Segments sent and not yet acknowledged (`tcpi_unacked`); on a listening socket, connections waiting to be accepted. Linux. */
+  unackedSegments: number;
+  /** Milliseconds since data was last sent. Linux. */
+  sinceLastDataSent: number;
+  /** Milliseconds since data was last received. Linux. */
+  sinceLastDataReceived: number;
+  /** Milliseconds since an ACK was last received. Linux. */
+  sinceLastAckReceived: number;
+}
+
+/** One TCP socket of another process, read through a copy of its file descriptor. */
+export interface PeekedSocket {
+  /** Its file descriptor number in that process. */
+  fd: number;
+  /** The socket's inode number (as in /proc/<pid>/net/tcp and /proc/<pid>/fd). */
+  inode: number;
+  family: 'IPv4' | 'IPv6';
+  /** The addresses' bytes in network order: 4 for IPv4, 16 for IPv6. */
+  localBytes: number[];
+  localPort: number;
+  remoteBytes: number[];
+  remotePort: number;
+  keepAlive: KeepAliveState;
+  tcpInfo: TcpInfo;
+}
+
 /** A validated configuration in the kernel's units, ready for the seam. */
 export interface NativeConfig {
   enable: boolean;
@@ -78,6 +154,8 @@ export interface Kernel {
   cannotSet(refused: readonly string[]): Error;
   /** ERR_KEEPALIVE_UNSUPPORTED for a read, saying why. */
   cannotRead(): Error;
+  /** ERR_KEEPALIVE_UNSUPPORTED for a read of the live state, saying why (where `readsBack` is false). */
+  cannotReadTcpInfo(): Error;
   /**
    * Applies `config` to a connected socket or a listening server whose
    * `_handle` is `handle`, in one call; throws the error a caller sees.
@@ -85,4 +163,12 @@ export interface Kernel {
   apply(target: net.Socket | net.Server, handle: Handle, config: Readonly<NativeConfig>): void;
   /** Reads the five options of the socket or listening server whose `_handle` is `handle`. */
   read(handle: Handle): KeepAliveState;
+  /** Reads the live state of the socket or listening server whose `_handle` is `handle`, in one call. */
+  tcpInfo(handle: Handle): TcpInfo;
+  /**
+   * Reads, without changing anything, every TCP socket process `pid` holds,
+   * in one call. Throws a system error whose `syscall` says what failed
+   * (pidfd_open, open, pidfd_getfd, getsockopt, ...).
+   */
+  peekProcess(pid: number): PeekedSocket[];
 }

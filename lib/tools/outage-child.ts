@@ -1,12 +1,14 @@
 // Runs inside a private user + network namespace (see outage.ts): sets up a
-// connection over loopback, configures it, makes the peer vanish with a
-// blackhole route, and prints one JSON line saying what the socket saw.
+// connection over loopback, configures it, makes the peer vanish (a blackhole
+// route, or nftables dropping what it sends), prints a line per getTcpInfo
+// sample if asked, and last one JSON line saying what the socket saw.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import net = require('node:net');
 import { performance } from 'node:perf_hooks';
 import { setKeepAlive } from '../engine/keepalive';
-import { parseKeepaliveTimer, type OutageChildInput, type OutageResult } from './outage';
+import { getTcpInfo } from '../engine/tcp-info';
+import { parseKeepaliveTimer, sampleLine, type OutageChildInput, type OutageResult, type OutageSample } from './outage';
 
 // The server and the client get addresses of their own on lo, so that either
 // one can be made to vanish without touching the other.
@@ -52,19 +54,49 @@ async function main(input: OutageChildInput): Promise<OutageResult> {
   }
 
   const vanished = input.side === 'client' ? SERVER_ADDRESS : CLIENT_ADDRESS;
-  execFileSync(input.ip, ['route', 'add', 'blackhole', vanished, 'table', 'local']);
+  if (input.cut === 'return') {
+    // Only what the peer sends is dropped: what the watched socket sends
+    // leaves, and its ACK never comes back.
+    if (input.nft === undefined) throw new Error('nft (nftables) is needed to cut only the way back');
+    execFileSync(input.nft, ['-f', '-'], {
+      input: `table inet outage {\n  chain in {\n    type filter hook input priority 0;\n    ip saddr ${vanished} drop\n  }\n}\n`,
+    });
+  } else {
+    execFileSync(input.ip, ['route', 'add', 'blackhole', vanished, 'table', 'local']);
+  }
   const start = performance.now();
   if (input.inFlight) watched.write('hello');
   const elapsed = () => Math.round(performance.now() - start);
+  const samples: OutageSample[] = [];
+  let sampler: NodeJS.Timeout | undefined;
+  const take = () => {
+    const sample = { atMs: elapsed(), info: getTcpInfo(watched) };
+    samples.push(sample);
+    process.stdout.write(sampleLine(sample));
+  };
+  if (input.sample !== undefined) {
+    const { firstMs, everyMs } = input.sample;
+    sampler = setTimeout(function tick() {
+      if (watched.destroyed) return; // its outcome is on the way, and ends the sampling
+      take();
+      // The next tick at its own time since the start, so ticks do not drift.
+      const next = firstMs + everyMs * samples.length;
+      sampler = setTimeout(tick, Math.max(0, next - (performance.now() - start)));
+    }, firstMs);
+  }
+  const done = (result: OutageResult): OutageResult => {
+    clearTimeout(sampler);
+    return input.sample === undefined ? result : { ...result, samples };
+  };
   return new Promise<OutageResult>((resolve) => {
-    const timer = setTimeout(() => resolve({ outcome: 'open', afterMs: elapsed() }), input.waitMs);
+    const timer = setTimeout(() => resolve(done({ outcome: 'open', afterMs: elapsed() })), input.waitMs);
     watched.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve({ outcome: 'error', ...(error.code === undefined ? {} : { code: error.code }), afterMs: elapsed() });
+      resolve(done({ outcome: 'error', ...(error.code === undefined ? {} : { code: error.code }), afterMs: elapsed() }));
     });
     watched.once('close', () => {
       clearTimeout(timer);
-      resolve({ outcome: 'closed', afterMs: elapsed() });
+      resolve(done({ outcome: 'closed', afterMs: elapsed() }));
     });
   });
 }

@@ -1,11 +1,14 @@
 // A real outage on the real Linux TCP stack, with no root and no effect on
 // the host: each scenario runs in a child `node` inside its own user and
 // network namespace (`unshare --user --map-root-user --net`), where a
-// blackhole route makes the peer vanish. The namespace dies with the child.
-import { execFile, execFileSync } from 'node:child_process';
+// blackhole route makes the peer vanish, or nftables drops only what the
+// peer sends back. The namespace dies with the child.
+import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path = require('node:path');
+import { createInterface } from 'node:readline';
 import type { KeepAliveOptions } from '../engine/options';
+import type { TcpInfo } from '../kernel/seam';
 
 /** How the watched socket is configured before its peer vanishes. */
 export type OutageKeepAlive =
@@ -25,6 +28,22 @@ export interface OutageScenario {
   waitMs: number;
   /** Instead of an outage, read the keepalive timer `ss -tio` shows for the watched socket. */
   readTimer?: boolean;
+  /**
+   * How the peer vanishes. `blackhole` (the default): a blackhole route
+   * drops everything sent to it, so nothing leaves at all (a write then sits
+   * unsent). `return`: nftables drops everything the peer sends, so data
+   * leaves and is never acknowledged: really in flight.
+   */
+  cut?: 'blackhole' | 'return';
+  /** Read getTcpInfo of the watched socket at firstMs after the peer vanished, then every everyMs, until the outcome. */
+  sample?: { firstMs: number; everyMs: number };
+}
+
+/** One reading of the watched socket during an outage. */
+export interface OutageSample {
+  /** Since the peer vanished, ms. */
+  atMs: number;
+  info: TcpInfo;
 }
 
 export interface OutageResult {
@@ -35,6 +54,8 @@ export interface OutageResult {
   afterMs: number;
   /** With readTimer: seconds left on the kernel's keepalive timer (undefined when off). */
   timerSeconds?: number;
+  /** With sample: every reading, in order. */
+  samples?: OutageSample[];
 }
 
 /**
@@ -52,6 +73,7 @@ export function parseKeepaliveTimer(ssOutput: string): number | undefined {
 export interface OutageChildInput extends OutageScenario {
   ip: string;
   ss?: string;
+  nft?: string;
 }
 
 /** Why outages cannot be made here, with what to do about it. */
@@ -80,6 +102,8 @@ interface Tools {
   unshare: string;
   ip: string;
   ss?: string;
+  /** nftables, for cutting only the way back (cut: 'return'). */
+  nft?: string;
 }
 
 let tools: Tools | Unavailable | undefined;
@@ -118,7 +142,17 @@ function probe(): Tools | Unavailable {
         'or in a container allow the unshare syscall',
     };
   }
-  return { unshare, ip, ss: findTool('ss') };
+  const ss = findTool('ss');
+  const nft = findTool('nft');
+  return { unshare, ip, ...(ss === undefined ? {} : { ss }), ...(nft === undefined ? {} : { nft }) };
+}
+
+/** Why the way back cannot be cut here (no nft), or undefined when it can. */
+export function returnCutUnavailable(): Unavailable | undefined {
+  const t = outageTools();
+  if (isUnavailable(t)) return t;
+  if (t.nft === undefined) return { missing: 'the nft command', fix: 'install nftables (Debian/Ubuntu: apt-get install nftables)' };
+  return undefined;
 }
 
 export function isUnavailable(t: Tools | Unavailable): t is Unavailable {
@@ -128,19 +162,54 @@ export function isUnavailable(t: Tools | Unavailable): t is Unavailable {
 // dist/tools/outage-child.js, whether this module runs from dist/tools/ or (in tests) lib/tools/.
 const CHILD = path.join(__dirname, '..', '..', 'dist', 'tools', 'outage-child.js');
 
-/** Runs one scenario in a fresh namespace and reports what the watched socket saw. */
-export function runOutage(scenario: OutageScenario): Promise<OutageResult> {
+// Lines the child prints before its result: one per sample, as it is taken.
+const SAMPLE_PREFIX = 'sample ';
+
+/** Prints one sample for the parent (outage-child.ts). */
+export function sampleLine(sample: OutageSample): string {
+  return `${SAMPLE_PREFIX}${JSON.stringify(sample)}\n`;
+}
+
+/**
+ * Runs one scenario in a fresh namespace and reports what the watched socket
+ * saw; `onSample` sees each sample as it is taken.
+ */
+export function runOutage(scenario: OutageScenario, onSample?: (sample: OutageSample) => void): Promise<OutageResult> {
   const t = outageTools();
   if (isUnavailable(t)) return Promise.reject(new Error(`cannot make an outage here: ${t.missing}; ${t.fix}`));
-  const input: OutageChildInput = { ...scenario, ip: t.ip, ...(t.ss === undefined ? {} : { ss: t.ss }) };
+  if (scenario.cut === 'return' && t.nft === undefined) {
+    const why = returnCutUnavailable()!;
+    return Promise.reject(new Error(`cannot cut only the way back here: ${why.missing}; ${why.fix}`));
+  }
+  const input: OutageChildInput = {
+    ...scenario,
+    ip: t.ip,
+    ...(t.ss === undefined ? {} : { ss: t.ss }),
+    ...(t.nft === undefined ? {} : { nft: t.nft }),
+  };
   const args = ['--user', '--map-root-user', '--net', '--', process.execPath, CHILD, JSON.stringify(input)];
   return new Promise((resolve, reject) => {
-    execFile(t.unshare, args, { timeout: scenario.waitMs + 30_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`outage scenario failed: ${error.message}\n${stderr}`));
+    const child = spawn(t.unshare, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), scenario.waitMs + 30_000);
+    let stderr = '';
+    let last = '';
+    let stdout = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      stdout += `${line}\n`;
+      if (line.startsWith(SAMPLE_PREFIX)) onSample?.(JSON.parse(line.slice(SAMPLE_PREFIX.length)) as OutageSample);
+      else if (line.trim() !== '') last = line;
+    });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`outage scenario failed: ${error.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) {
+        reject(new Error(`outage scenario failed: exit ${code ?? signal}\n${stderr}`));
         return;
       }
-      const last = stdout.trim().split('\n').pop() ?? '';
       try {
         resolve(JSON.parse(last) as OutageResult);
       } catch {

