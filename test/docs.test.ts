@@ -15,7 +15,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http = require('node:http');
 import type net = require('node:net');
 import path = require('node:path');
@@ -136,6 +136,35 @@ async function run(e: Example): Promise<{ stdout: string; stderr: string; code: 
     }
   }
 }
+
+// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.
+function anchorsOf(file: string): Set<string> {
+  let fenced = false;
+  const anchors = new Set<string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    const heading = /^#+ (.*)$/.exec(line);
+    if (!fenced && heading) anchors.add(heading[1]!.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-'));
+  }
+  return anchors;
+}
+
+describe('README.md and docs/', () => {
+  it('link only to files and headings that exist', () => {
+    const broken: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(path.join(root, file), 'utf8');
+      for (const [, link] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^https?:/.test(link!)) continue;
+        const [target, anchor] = link!.split('#');
+        const resolved = target === '' ? path.join(root, file) : path.join(root, path.dirname(file), target!);
+        if (!existsSync(resolved)) broken.push(`${file}: ${link} (no such file)`);
+        else if (anchor !== undefined && resolved.endsWith('.md') && !anchorsOf(resolved).has(anchor)) broken.push(`${file}: ${link} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+});
 
 describe('every JavaScript and TypeScript example in README.md and docs/ runs', () => {
   it('finds them', () => {
