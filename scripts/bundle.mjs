@@ -52,7 +52,7 @@ const names = JSON.parse(
       JSON.stringify(modules),
       dist,
     ],
-    { encoding: 'utf8', env: { ...process.env, TCP_KEEPALIVE: 'off' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    { encoding: 'utf8', env: { ...process.env, TCP_KEEPALIVE: 'off', NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
   ),
 );
 

@@ -17,6 +17,9 @@ for entry in package.json README.md docs binding.gyp src lib test bench scripts 
 done
 ln -s "$root/node_modules" "$work/node_modules"
 cd "$work"
+# Before the sanitized build: the bundle step loads the modules (and so the
+# addon) in a plain node, where a sanitized addon could not load.
+npm run --silent compile
 
 sanitize='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g'
 echo "== building the addon with $sanitize"
@@ -30,7 +33,6 @@ if [ "$(nm -D build/Release/tcp_keepalive.node | grep -c __asan_)" -eq 0 ]; then
   echo "test:asan: the addon was built without AddressSanitizer" >&2
   exit 1
 fi
-npm run --silent compile
 
 reports="$work/reports"
 mkdir "$reports"
