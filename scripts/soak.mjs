@@ -44,8 +44,11 @@ async function connectAll(port, count) {
 }
 
 // Runs the rounds over the sockets in slices of SLICE, yielding between
-// slices as a service would, so the event loop keeps turning.
-const SLICE = 500;
+// slices as a service would, so the event loop keeps turning. A slice is
+// 2 x SLICE native calls of five syscalls each; on this VM those five took
+// from 1.2 to 8 us on different days (the C floor), so a slice of 500 could
+// hold the loop for 8 ms by itself and the lag bound would measure the host.
+const SLICE = 100;
 async function soak(sockets, rounds) {
   let reads = 0;
   for (let r = 0; r < rounds; r++) {
