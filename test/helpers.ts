@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
+import { afterEach } from 'vitest';
 import { isUnavailable, outageTools, parseKeepaliveTimer } from '../lib/tools/outage';
 
 /** Set by .ci/run: a test that would skip for want of a tool fails instead. */
@@ -57,6 +58,23 @@ export async function connectedPair(host = '127.0.0.1'): Promise<Pair> {
     accepted,
     server,
     close: () => closeAll([client, accepted], server),
+  };
+}
+
+/**
+ * connectedPair for a test file whose pairs are closed after each test:
+ * call at the file's top level, and take pairs from what it returns.
+ */
+export function pairsClosedAfterEach(): () => Promise<Pair> {
+  let open: Pair[] = [];
+  afterEach(async () => {
+    await Promise.all(open.map((p) => p.close()));
+    open = [];
+  });
+  return async () => {
+    const p = await connectedPair();
+    open.push(p);
+    return p;
   };
 }
 

@@ -3,14 +3,14 @@
 // connected, after a refused connect and after close; the application's and
 // other libraries' setKeepAlive still called; http2's socket proxy), in this
 // process and under `--require tcp-keepalive/register`.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import http2 = require('node:http2');
 import net = require('node:net');
 import path = require('node:path');
 import { getKeepAlive, setKeepAlive } from '../lib';
-import { closeAll, connectedPair, havePython, kernelView, type Pair } from './helpers';
+import { closeAll, havePython, kernelView, pairsClosedAfterEach } from './helpers';
 
 const root = path.join(__dirname, '..');
 const python = havePython();
@@ -18,16 +18,7 @@ const OURS = { idle: 7000, interval: 3000, count: 4, userTimeout: 40_000 };
 const oursRead = { enable: true, ...OURS };
 const DEFAULT = { enable: true, idle: 10_000, interval: 2000, count: 3, userTimeout: 16_000 };
 
-let open: Pair[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((p) => p.close()));
-  open = [];
-});
-async function pair(): Promise<Pair> {
-  const p = await connectedPair();
-  open.push(p);
-  return p;
-}
+const pair = pairsClosedAfterEach();
 
 type SetKeepAlive = (this: net.Socket, ...args: unknown[]) => net.Socket;
 

@@ -3,28 +3,19 @@
 // Real loopback sockets; the Node 24.21+/26 forms also run under Node 24 and
 // 26 in CI (scripts/test-matrix.sh runs the whole suite there), where Node
 // itself takes them.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import http = require('node:http');
 import net = require('node:net');
 import { getKeepAlive, setKeepAlive } from '../lib';
-import { closeAll, connectedPair, type Pair } from './helpers';
+import { closeAll, pairsClosedAfterEach } from './helpers';
 
 const ours = { idle: 7000, interval: 3000, count: 4, userTimeout: 40_000 };
 const oursRead = { enable: true, ...ours };
 const major = Number(process.versions.node.split('.')[0]);
 const nodeTakesIntervalAndCount = major >= 26 || (major === 24 && Number(process.versions.node.split('.')[1]) >= 21);
 
-let open: Pair[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((p) => p.close()));
-  open = [];
-});
-async function pair(): Promise<Pair> {
-  const p = await connectedPair();
-  open.push(p);
-  return p;
-}
+const pair = pairsClosedAfterEach();
 
 // Every form Node's socket.setKeepAlive takes on some version; on Node 20 the
 // extra arguments and the object are what Node 20 itself makes of them.
