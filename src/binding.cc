@@ -71,28 +71,39 @@ void ThrowRange(napi_env env, const std::string& message) {
              "ERR_OUT_OF_RANGE");
 }
 
-// Reads the call's first argument as a file descriptor and finds the
-// instance; throws and returns nullptr on a wrong argument.
-Instance* FdArg(napi_env env, napi_callback_info info, int* fd) {
+// Reads the call's only argument as an integer from `min` to INT_MAX, named
+// `what` in the error; throws and returns false otherwise. `data`, unless
+// null, gets the function's callback data (the instance).
+bool IntArg(napi_env env, napi_callback_info info, const char* what, int min,
+            int* out, void** data) {
   size_t argc = 1;
   napi_value argv[1];
-  void* data;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok)
-    return nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, data) != napi_ok)
+    return false;
   // argv[0] is undefined when the caller passed nothing.
   double number;
   if (napi_get_value_double(env, argv[0], &number) != napi_ok) {
-    ThrowCoded(Napi::TypeError::New(env, "binding: fd must be a number"),
+    ThrowCoded(Napi::TypeError::New(
+                   env, std::string("binding: ") + what + " must be a number"),
                "ERR_INVALID_ARG_TYPE");
-    return nullptr;
+    return false;
   }
   // The range test comes first: it rejects NaN and keeps the cast defined.
-  if (!(number >= 0 && number <= INT_MAX) ||
+  if (!(number >= min && number <= INT_MAX) ||
       number != static_cast<double>(static_cast<int>(number))) {
-    ThrowRange(env, "fd must be an integer in range");
-    return nullptr;
+    const char* kind = min > 0 ? "a positive integer" : "an integer";
+    ThrowRange(env, std::string(what) + " must be " + kind + " in range");
+    return false;
   }
-  *fd = static_cast<int>(number);
+  *out = static_cast<int>(number);
+  return true;
+}
+
+// Reads the call's first argument as a file descriptor and finds the
+// instance; throws and returns nullptr on a wrong argument.
+Instance* FdArg(napi_env env, napi_callback_info info, int* fd) {
+  void* data;
+  if (!IntArg(env, info, "fd", 0, fd, &data)) return nullptr;
   return static_cast<Instance*>(data);
 }
 
@@ -186,26 +197,13 @@ void Words(const uint8_t* bytes, double* out) {
 // of kPeekStride numbers per socket; or a failure object whose syscall says
 // what failed. One call per inspection, however many sockets.
 napi_value PeekProcess(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok)
-    return nullptr;
-  double number;
-  if (napi_get_value_double(env, argv[0], &number) != napi_ok) {
-    ThrowCoded(Napi::TypeError::New(env, "binding: pid must be a number"),
-               "ERR_INVALID_ARG_TYPE");
-    return nullptr;
-  }
-  if (!(number >= 1 && number <= INT_MAX) ||
-      number != static_cast<double>(static_cast<int>(number))) {
-    ThrowRange(env, "pid must be a positive integer in range");
-    return nullptr;
-  }
+  int pid;
+  if (!IntArg(env, info, "pid", 1, &pid, nullptr)) return nullptr;
   std::vector<tcp_keepalive::PeekedSocket> sockets;
   const char* syscall = "";
   Failure failure{0, tcp_keepalive::kTcpInfo, true, false};
-  int err = tcp_keepalive::PeekProcessSockets(static_cast<int>(number),
-                                              &sockets, &syscall, &failure);
+  int err = tcp_keepalive::PeekProcessSockets(pid, &sockets, &syscall,
+                                              &failure);
   if (err != 0) {
     bool getsockopt = std::string(syscall) == "getsockopt";
     return FailureObject(env, getsockopt ? failure.err : err,
