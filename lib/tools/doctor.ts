@@ -1,8 +1,9 @@
 // `tcp-keepalive doctor`: where this host stands without tcp-keepalive, and
 // (with --within) the options that meet a deadline.
 import { parseArgs } from 'node:util';
-import { formatDuration, parseDuration } from '../engine/durations';
-import { planKeepAlive, retransmissionTimeout, systemDefaults, type SystemDefaults } from '../engine/plan';
+import { formatDuration, parseDuration, plural } from '../engine/durations';
+import { idleDeadPeerMs, unacknowledgedDataMs } from '../engine/detection';
+import { planKeepAlive, systemDefaults, type SystemDefaults } from '../engine/plan';
 import type { KeepAliveOptions } from '../engine/options';
 import { choice, kernel, supportedInWords, type KernelChoice } from '../kernel';
 import type { Supported } from '../kernel/seam';
@@ -66,10 +67,12 @@ export interface DoctorReport {
 
 export function doctorReport(detectWithin?: number, idleBelow?: number): DoctorReport {
   const system = systemDefaults();
+  // A socket with SO_KEEPALIVE on and no options of its own: the host's, and no user timeout.
+  const plain = { enable: true, idle: system.idle, interval: system.interval, count: system.count, userTimeout: 0 };
   const report: DoctorReport = {
     system,
-    idleDeadPeerMs: system.idle + system.interval * system.count,
-    unacknowledgedDataMs: retransmissionTimeout(system.retries2),
+    idleDeadPeerMs: idleDeadPeerMs(plain)!,
+    unacknowledgedDataMs: unacknowledgedDataMs(plain, system.retries2),
     plan: null,
     kernel: { ...choice, supported: kernel.supported },
   };
@@ -111,7 +114,7 @@ function text(r: DoctorReport): string {
       `To notice a dead peer within ${formatDuration(r.plan.detectWithin)}` +
         (r.plan.idleBelow === undefined ? '' : `, with no idle gap of ${formatDuration(r.plan.idleBelow)} or more`) +
         ':',
-      `  idle ${formatDuration(p.idle)}, then ${p.count} probe${p.count === 1 ? '' : 's'} ${formatDuration(p.interval)} apart: ` +
+      `  idle ${formatDuration(p.idle)}, then ${plural(p.count, 'probe')} ${formatDuration(p.interval)} apart: ` +
         `an idle dead peer is dropped after ${formatDuration(p.idle + p.interval * p.count)};`,
       `  unacknowledged data is given up after ${formatDuration(p.userTimeout)} (userTimeout).`,
       '',
