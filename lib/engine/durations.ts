@@ -1,5 +1,6 @@
 // Durations as people write them (30s, 5m, 1h, 1500ms) and as the tools
-// print them (2 h 11 min 15 s): for TCP_KEEPALIVE and the doctor.
+// print them (2 h 11 min 15 s): for TCP_KEEPALIVE and the tools; and counts
+// as the tools print them (1 probe, 3 probes).
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -27,3 +28,6 @@ export function formatDuration(ms: number): string {
   if (s > 0 || parts.length === 0) parts.push(`${Number.isInteger(s) ? s : s.toFixed(1)} s`);
   return parts.join(' ');
 }
+
+/** 1, 'probe' -> "1 probe"; 3, 'probe' -> "3 probes". */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;

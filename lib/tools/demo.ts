@@ -2,6 +2,7 @@
 // long Node's built-in keepalive and tcp-keepalive take to notice, and, read
 // with getTcpInfo as it happens, what the kernel is doing meanwhile.
 import net = require('node:net');
+import { plural } from '../engine/durations';
 import { runtimeName } from '../kernel/node';
 import type { TcpInfo } from '../kernel/seam';
 import { isUnavailable, outageTools, returnCutUnavailable, runOutage, type OutageResult, type OutageSample, type OutageScenario } from './outage';
@@ -75,7 +76,6 @@ const demoCases = (inFlightCut: 'return' | 'blackhole'): readonly Case[] => [
   },
 ];
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const at = (ms: number) => `${(ms / 1000).toFixed(1).padStart(4)} s`;
 
 /** One reading of a watched socket, in words. */
