@@ -12,6 +12,7 @@ import {
   unsupported,
 } from './errors';
 import type * as Recognize from './recognize';
+import { runtimeName } from '../kernel/node';
 import type { Handle } from '../kernel/seam';
 
 export type { Handle };
@@ -112,9 +113,8 @@ export function closed(socket: net.Socket): boolean {
 // handle at all (Bun 1.4's node:http server is Bun's own server, and its
 // req.socket is such a stand-in): waiting for a 'connect' would wait forever.
 export function noHandle(): Error {
-  const runtime = process.versions.bun !== undefined ? `Bun ${process.versions.bun}` : `Node ${process.version}`;
   return unsupported(
-    `this socket is open but ${runtime} gives it no handle, so there is no kernel socket to reach ` +
+    `this socket is open but ${runtimeName()} gives it no handle, so there is no kernel socket to reach ` +
       "(Bun's node:http and https servers are Bun's own; a net or tls server's sockets have one)",
   );
 }
