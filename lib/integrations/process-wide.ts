@@ -19,8 +19,9 @@ import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from '../eng
 /** Ends a registration; sockets and servers configured under it keep their options. */
 export type Unregister = () => void;
 
-// Live registrations, newest last; the newest one configures new sockets.
-const registrations: Array<{ config: Readonly<NativeConfig> }> = [];
+// The configurations of live registrations, newest last; the newest one
+// configures new sockets. Each is an object of its own: it identifies its registration.
+const registrations: Array<Readonly<NativeConfig>> = [];
 
 // A socket or server that cannot take the default is the application's to
 // keep: never destroyed, never an 'error' event. Said once per kind, not per
@@ -49,13 +50,13 @@ function warnOnce(kind: 'socket' | 'server', error: Error): void {
  * newest one applies.
  */
 export function register(options?: KeepAliveOptions | boolean): Unregister {
-  const registration = { config: Object.freeze({ ...toNativeConfig(options), notApplied: warnOnce }) };
-  registrations.push(registration);
-  setProcessDefault(registration.config);
+  const config = Object.freeze({ ...toNativeConfig(options), notApplied: warnOnce });
+  registrations.push(config);
+  setProcessDefault(config);
   return () => {
-    const i = registrations.indexOf(registration);
+    const i = registrations.indexOf(config);
     if (i === -1) return;
     registrations.splice(i, 1);
-    setProcessDefault(registrations.at(-1)?.config);
+    setProcessDefault(registrations.at(-1));
   };
 }

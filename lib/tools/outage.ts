@@ -177,10 +177,8 @@ export function sampleLine(sample: OutageSample): string {
 export function runOutage(scenario: OutageScenario, onSample?: (sample: OutageSample) => void): Promise<OutageResult> {
   const t = outageTools();
   if (isUnavailable(t)) return Promise.reject(new Error(`cannot make an outage here: ${t.missing}; ${t.fix}`));
-  if (scenario.cut === 'return' && t.nft === undefined) {
-    const why = returnCutUnavailable()!;
-    return Promise.reject(new Error(`cannot cut only the way back here: ${why.missing}; ${why.fix}`));
-  }
+  const noReturnCut = scenario.cut === 'return' ? returnCutUnavailable() : undefined;
+  if (noReturnCut !== undefined) return Promise.reject(new Error(`cannot cut only the way back here: ${noReturnCut.missing}; ${noReturnCut.fix}`));
   const input: OutageChildInput = {
     ...scenario,
     ip: t.ip,
