@@ -51,24 +51,7 @@ for arch in x64 arm64; do
   # What was built: an ELF shared object for this CPU that needs nothing but musl's libc.
   machine=$(od -An -tu2 -j18 -N2 "$addon" | tr -d ' ')
   [ "$machine" = "$elf_machine" ] || { echo "prebuild-musl: $addon is for ELF machine $machine, not $elf_machine" >&2; exit 1; }
-  needed=$(node -e "
-    const b = require('fs').readFileSync(process.argv[1]);
-    // DT_NEEDED entries, read from the dynamic section (ELF64 little-endian).
-    const shoff = Number(b.readBigUInt64LE(0x28)), shentsize = b.readUInt16LE(0x3a), shnum = b.readUInt16LE(0x3c);
-    const sh = (i) => ({ type: b.readUInt32LE(shoff + i * shentsize + 4), offset: Number(b.readBigUInt64LE(shoff + i * shentsize + 0x18)),
-      size: Number(b.readBigUInt64LE(shoff + i * shentsize + 0x20)), link: b.readUInt32LE(shoff + i * shentsize + 0x28) });
-    const out = [];
-    for (let i = 0; i < shnum; i++) {
-      const s = sh(i);
-      if (s.type !== 6) continue; // SHT_DYNAMIC
-      const strtab = sh(s.link);
-      for (let o = s.offset; o < s.offset + s.size; o += 16) {
-        if (b.readBigInt64LE(o) !== 1n) continue; // DT_NEEDED
-        const at = strtab.offset + Number(b.readBigUInt64LE(o + 8));
-        out.push(b.toString('latin1', at, b.indexOf(0, at)));
-      }
-    }
-    console.log(out.join(' '));" "$addon")
+  needed=$(readelf -d "$addon" | awk '/(NEEDED)/ { gsub(/[][]/, "", $5); print $5 }' | paste -sd' ')
   [ "$needed" = libc.so ] || { echo "prebuild-musl: $addon needs '$needed', not only musl's libc.so" >&2; exit 1; }
 
   # Loaded by node-gyp-build and round-tripped in Bun for musl, with no build/ beside it.
