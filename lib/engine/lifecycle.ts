@@ -330,7 +330,8 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
   if (typeof accept === 'function' && acceptedInherit && !listensInPrimary(server)) {
     hook(handle); // the accepted handles share its class
     handle.onconnection = function (this: Handle, error: unknown, client?: Handle) {
-      if (client != null && this[kServes] !== undefined && (this[kServes] as Config).enable) client[kHolds] = true;
+      // kServes is set only while the server serves an enabling configuration.
+      if (client != null && this[kServes] !== undefined) client[kHolds] = true;
       // eslint-disable-next-line prefer-rest-params
       return Reflect.apply(accept, this, arguments);
     };
