@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -420,15 +419,18 @@ int PeekProcessSockets(int pid, std::vector<PeekedSocket>* out,
       break;
     }
     // The fd number may have been closed and reused since its link was
-    // read: only the socket it named is read.
-    struct stat st;
-    if (fstat(copy.get(), &st) != 0) {
+    // read: only the socket it named is read. The copy's own link says which
+    // socket it is. (Not fstat: glibc 2.33+ binds it to fstat64@GLIBC_2.33,
+    // newer than the glibc 2.28 that Node's own binaries need.)
+    char copy_path[40];
+    snprintf(copy_path, sizeof(copy_path), "/proc/self/fd/%d", copy.get());
+    length = readlink(copy_path, link, sizeof(link));
+    if (length < 0) {
       err = -errno;
-      *syscall_name = "fstat";
+      *syscall_name = "readlink";
       break;
     }
-    if (!S_ISSOCK(st.st_mode) || static_cast<uint64_t>(st.st_ino) != inode)
-      continue;
+    if (SocketInode(link, length) != inode) continue;
     PeekedSocket socket;
     if ((err = Read(copy.get(), &socket.config, failure)) ||
         (err = ReadTcpInfo(copy.get(), socket.info, failure))) {

@@ -25,7 +25,7 @@ export interface NativeFailure {
 export interface PeekFailure {
   readonly errno: number;
   readonly option: number;
-  readonly syscall: 'pidfd_open' | 'open' | 'fdopendir' | 'readdir' | 'readlinkat' | 'pidfd_getfd' | 'fstat' | 'getsockopt';
+  readonly syscall: 'pidfd_open' | 'open' | 'fdopendir' | 'readdir' | 'readlinkat' | 'pidfd_getfd' | 'readlink' | 'getsockopt';
   readonly notTcp: boolean;
 }
 
