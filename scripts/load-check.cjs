@@ -37,6 +37,26 @@ const env = { ...process.env };
 delete env.LD_PRELOAD;
 delete env.LD_LIBRARY_PATH;
 
+// TCP_INFO answers of every length a kernel gives are read: a field the
+// answer reached is a number, the others NaN (absent), never an error. The
+// fields' ends in the kernel's struct tcp_info (include/uapi/linux/tcp.h), in
+// the binding's order (src/keepalive.h TcpInfoField). Under qemu-user
+// (TCP_INFO_ANSWER_BYTES=4: it passes TCP-level options as one int) even
+// the whole answer is four bytes.
+// state, rtt, rttvar, rto, probes, backoff, retransmits, total_retrans,
+// unacked, last_data_sent, last_data_recv, last_ack_recv:
+const FIELD_ENDS = [1, 72, 76, 12, 4, 5, 3, 104, 28, 48, 56, 60];
+function checkTcpInfo(fd) {
+  const whole = Number(process.env.TCP_INFO_ANSWER_BYTES) || Infinity;
+  for (const bytes of [4, 5, 60, 104, undefined]) {
+    assert.strictEqual(binding.tcpInfo(fd, bytes), undefined, `tcpInfo(fd, ${bytes})`);
+    const answered = Math.min(bytes ?? Infinity, whole);
+    const present = Array.from(binding.tcpInfoSlots, (v) => !Number.isNaN(v));
+    assert.deepStrictEqual(present, FIELD_ENDS.map((end) => end <= answered), `the fields of a ${answered}-byte answer`);
+    assert.strictEqual(typeof binding.tcpStateNames[binding.tcpInfoSlots[0]], 'string', 'a TCP state the kernel named');
+  }
+}
+
 const server = net.createServer((accepted) => accepted.destroy()).listen(0, '127.0.0.1', () => {
   const client = net.connect(server.address().port, '127.0.0.1', () => {
     const fd = client._handle.fd;
@@ -47,8 +67,9 @@ const server = net.createServer((accepted) => accepted.destroy()).listen(0, '127
     assert.deepStrictEqual(JSON.parse(python.stdout), [1, 37, 7, 4, 41000], 'python3 reads back what the addon set');
     assert.strictEqual(binding.read(fd), undefined);
     assert.deepStrictEqual(Array.from(binding.slots), [1, 37, 7, 4, 41000]);
+    checkTcpInfo(fd);
     client.destroy();
     server.close();
-    console.log(`load-check: ${path.relative(dir, file)} loaded in ${runtime} ${process.arch}, all five options set, read back by python3 and by the addon`);
+    console.log(`load-check: ${path.relative(dir, file)} loaded in ${runtime} ${process.arch}, all five options set, read back by python3 and by the addon, TCP_INFO answers of 4 to ${process.env.TCP_INFO_ANSWER_BYTES || 'all'} bytes read`);
   });
 });

@@ -37,7 +37,8 @@ cross=aarch64-linux-gnu
 }
 rm -rf "$work/build" # node-gyp-build must find the prebuild, not the build
 
-QEMU_LD_PREFIX=/usr/$cross qemu-aarch64 "$nodedir/bin/node" "$root/scripts/load-check.cjs" "$work"
+# qemu-user passes TCP-level getsockopt answers as one int: four bytes of TCP_INFO.
+TCP_INFO_ANSWER_BYTES=4 QEMU_LD_PREFIX=/usr/$cross qemu-aarch64 "$nodedir/bin/node" "$root/scripts/load-check.cjs" "$work"
 
 mkdir -p "$root/prebuilds/linux-arm64"
 cp "$work/prebuilds/linux-arm64/tcp-keepalive.glibc.node" "$root/prebuilds/linux-arm64/"

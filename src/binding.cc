@@ -71,18 +71,12 @@ void ThrowRange(napi_env env, const std::string& message) {
              "ERR_OUT_OF_RANGE");
 }
 
-// Reads the call's only argument as an integer from `min` to INT_MAX, named
-// `what` in the error; throws and returns false otherwise. `data`, unless
-// null, gets the function's callback data (the instance).
-bool IntArg(napi_env env, napi_callback_info info, const char* what, int min,
-            int* out, void** data) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, data) != napi_ok)
-    return false;
-  // argv[0] is undefined when the caller passed nothing.
+// Reads `value` as an integer from `min` to INT_MAX, named `what` in the
+// error; throws and returns false otherwise.
+bool IntValue(napi_env env, napi_value value, const char* what, int min,
+              int* out) {
   double number;
-  if (napi_get_value_double(env, argv[0], &number) != napi_ok) {
+  if (napi_get_value_double(env, value, &number) != napi_ok) {
     ThrowCoded(Napi::TypeError::New(
                    env, std::string("binding: ") + what + " must be a number"),
                "ERR_INVALID_ARG_TYPE");
@@ -97,6 +91,21 @@ bool IntArg(napi_env env, napi_callback_info info, const char* what, int min,
   }
   *out = static_cast<int>(number);
   return true;
+}
+
+// Reads the call's first `argc` arguments (those not passed are undefined)
+// and its callback data (the instance), unless `data` is null.
+bool Args(napi_env env, napi_callback_info info, size_t argc, napi_value* argv,
+          void** data) {
+  return napi_get_cb_info(env, info, &argc, argv, nullptr, data) == napi_ok;
+}
+
+// Reads the call's only argument as an integer from `min` to INT_MAX (see
+// IntValue), and the callback data into `data` unless it is null.
+bool IntArg(napi_env env, napi_callback_info info, const char* what, int min,
+            int* out, void** data) {
+  napi_value argv[1];
+  return Args(env, info, 1, argv, data) && IntValue(env, argv[0], what, min, out);
 }
 
 // Reads the call's first argument as a file descriptor and finds the
@@ -174,14 +183,25 @@ napi_value Read(napi_env env, napi_callback_info info) {
   return Result(env, err, failure);
 }
 
-// tcpInfo(fd): on success the tcpInfo slots hold the connection's live
-// state (src/keepalive.h TcpInfoField); on failure they are unchanged.
+// tcpInfo(fd[, maxBytes]): on success the tcpInfo slots hold the
+// connection's live state (src/keepalive.h TcpInfoField; NaN where the
+// kernel reported nothing); on failure they are unchanged. maxBytes asks the
+// kernel for a shorter answer, as an older kernel gives (for the tests).
 napi_value TcpInfo(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  void* data;
   int fd;
-  Instance* instance = FdArg(env, info, &fd);
-  if (instance == nullptr) return nullptr;
+  int max_bytes = 0;
+  napi_valuetype second;
+  if (!Args(env, info, 2, argv, &data) || !IntValue(env, argv[0], "fd", 0, &fd) ||
+      napi_typeof(env, argv[1], &second) != napi_ok ||
+      (second != napi_undefined && !IntValue(env, argv[1], "maxBytes", 1, &max_bytes)))
+    return nullptr;
+  Instance* instance = static_cast<Instance*>(data);
   Failure failure;
-  return Result(env, tcp_keepalive::ReadTcpInfo(fd, instance->info, &failure),
+  return Result(env,
+                tcp_keepalive::ReadTcpInfo(fd, instance->info, &failure,
+                                           static_cast<unsigned>(max_bytes)),
                 failure);
 }
 
@@ -262,8 +282,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpInfoSlots",
               Napi::Float64Array::New(env, tcp_keepalive::kTcpInfoFieldCount,
                                       info_buffer, 0));
-  exports.Set("tcpInfoFields",
-              Napi::Number::New(env, tcp_keepalive::TcpInfoFields()));
   // The kernel's state numbers' names, indexed by number (null: none).
   Napi::Array states = Napi::Array::New(env, tcp_keepalive::kTcpStateSlots);
   for (int i = 0; i < tcp_keepalive::kTcpStateSlots; i++) {

@@ -98,10 +98,6 @@ enum TcpInfoField {
   kTcpInfoFieldCount = 12,
 };
 
-// Bit (1 << TcpInfoField) is set for every field this platform's kernel
-// reports; ReadTcpInfo leaves the others 0, and lib/ shows them as absent.
-unsigned TcpInfoFields();
-
 // Room for this platform's state numbers: TcpStateName(n) for n below it.
 constexpr int kTcpStateSlots = 16;
 
@@ -110,8 +106,12 @@ constexpr int kTcpStateSlots = 16;
 const char* TcpStateName(int state);
 
 // Reads the connection's live state into info[kTcpInfoFieldCount] with one
-// getsockopt; a non-TCP socket fails as Read does (failure->not_tcp).
-int ReadTcpInfo(int fd, double* info, Failure* failure);
+// getsockopt; a non-TCP socket fails as Read does (failure->not_tcp). A
+// field the kernel did not report is NaN, which lib/ shows as absent: one
+// this platform's kernel never reports (macOS), or one beyond the end of a
+// shorter answer (an older kernel, an emulator). `max_bytes`, unless 0, asks
+// for at most that many bytes, as such a kernel answers (the tests use it).
+int ReadTcpInfo(int fd, double* info, Failure* failure, unsigned max_bytes = 0);
 
 // One TCP socket of another process, as read through a copy of its fd.
 struct PeekedSocket {

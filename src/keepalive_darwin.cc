@@ -136,11 +136,6 @@ int Read(int fd, Config* c, Failure* failure) {
   return 0;
 }
 
-unsigned TcpInfoFields() {
-  return 1u << kInfoState | 1u << kInfoSmoothedRttMs | 1u << kInfoRttVarianceMs |
-         1u << kInfoRetransmitTimeoutMs | 1u << kInfoTotalRetransmits;
-}
-
 // The BSD state numbers (XNU bsd/netinet/tcp_fsm.h, TCPS_*, unchanged since
 // 4.4BSD), named as RFC 793 names them. zig's macOS headers, the only ones
 // here, leave tcp_fsm.h out, so the numbers are written down here and
@@ -165,23 +160,25 @@ const char* TcpStateName(int state) {
   return state >= 0 && state < kTcpStateCount ? kTcpStates[state] : nullptr;
 }
 
-int ReadTcpInfo(int fd, double* out, Failure* failure) {
+int ReadTcpInfo(int fd, double* out, Failure* failure, unsigned max_bytes) {
   tcp_connection_info info{};
-  socklen_t len = sizeof(info);
+  socklen_t len = AnswerRoom(sizeof(info), max_bytes);
   if (getsockopt(fd, IPPROTO_TCP, TCP_CONNECTION_INFO, &info, &len) != 0)
     return FailFirst(fd, Fail(kTcpInfo, true, failure), failure);
-  // XNU copies the whole structure; anything shorter would leave fields
-  // unread: refused rather than reported as zeros.
-  if (len < sizeof(info)) return Refuse(kTcpInfo, true, -ENODATA, failure);
-  // XNU keeps these in milliseconds (TCP_RETRANSHZ 1000); tcpi_rto is the
-  // current timeout only while a retransmission is pending, else 0. What it
-  // does not report is 0 (TcpInfoFields says which).
-  for (int i = 0; i < kTcpInfoFieldCount; i++) out[i] = 0;
-  out[kInfoState] = info.tcpi_state;
-  out[kInfoSmoothedRttMs] = info.tcpi_srtt;
-  out[kInfoRttVarianceMs] = info.tcpi_rttvar;
-  out[kInfoRetransmitTimeoutMs] = info.tcpi_rto;
-  out[kInfoTotalRetransmits] = static_cast<double>(info.tcpi_txretransmitpackets);
+  // XNU copies as much as fits. It keeps these in milliseconds
+  // (TCP_RETRANSHZ 1000); tcpi_rto is the current timeout only while a
+  // retransmission is pending, else 0. What it does not report (probes,
+  // backoff, unacked segments, the times since the last data) is NaN:
+  // absent, as is a field beyond the end of a shorter answer.
+  for (int i = 0; i < kTcpInfoFieldCount; i++) out[i] = __builtin_nan("");
+#define FIELD(member, value) Answered(FIELD_END(tcp_connection_info, member), len, value)
+  out[kInfoState] = FIELD(tcpi_state, info.tcpi_state);
+  out[kInfoSmoothedRttMs] = FIELD(tcpi_srtt, info.tcpi_srtt);
+  out[kInfoRttVarianceMs] = FIELD(tcpi_rttvar, info.tcpi_rttvar);
+  out[kInfoRetransmitTimeoutMs] = FIELD(tcpi_rto, info.tcpi_rto);
+  out[kInfoTotalRetransmits] =
+      FIELD(tcpi_txretransmitpackets, static_cast<double>(info.tcpi_txretransmitpackets));
+#undef FIELD
   return 0;
 }
 

@@ -179,8 +179,6 @@ int Read(int fd, Config* c, Failure* failure) {
   return 0;
 }
 
-unsigned TcpInfoFields() { return (1u << kTcpInfoFieldCount) - 1; }
-
 const char* TcpStateName(int state) {
   // <netinet/tcp.h>'s numbering (the kernel's), RFC 793's names.
   static_assert(TCP_CLOSING < kTcpStateSlots, "a TCP state has no slot");
@@ -200,33 +198,38 @@ const char* TcpStateName(int state) {
   }
 }
 
-int ReadTcpInfo(int fd, double* out, Failure* failure) {
-  // The C library's struct tcp_info is a prefix of the kernel's (glibc's
-  // ends at tcpi_total_retrans, Linux 2.6.x), which copies what fits.
+int ReadTcpInfo(int fd, double* out, Failure* failure, unsigned max_bytes) {
+  // The kernel copies as much of its struct tcp_info as the caller has room
+  // for, and says how much. The C library's struct is a prefix of the
+  // kernel's of its day: 104 bytes in glibc's header (up to
+  // tcpi_total_retrans, Linux 2.6), 232 in the musl header the musl build
+  // uses (Linux 5.4). A kernel older than the header answers shorter, and
+  // qemu-user passes TCP-level options as one int, so only the first four
+  // bytes arrive. Every field read here lies in the first 104 bytes, which
+  // every kernel Node supports (4.18+) fills; a field the answer did not
+  // reach is NaN (absent), never a zero that was not measured.
   tcp_info info{};
-  socklen_t len = sizeof(info);
+  socklen_t len = AnswerRoom(sizeof(info), max_bytes);
   if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
     return FailFirst(fd, Fail(kTcpInfo, true, failure), failure);
-  // Every kernel since 2.6 fills all of it. A shorter answer comes from an
-  // emulator (qemu-user passes TCP-level options as one int, so only the
-  // first four bytes arrive): refused rather than reported as zeros.
-  if (len < sizeof(info)) return Refuse(kTcpInfo, true, -ENODATA, failure);
   // Units (include/uapi/linux/tcp.h, net/ipv4/tcp.c tcp_get_info): rtt,
   // rttvar and rto in microseconds, the last_* times in milliseconds since
   // that event. A listening socket reports its state, and in tcpi_unacked
   // the connections waiting to be accepted; the rest is 0.
-  out[kInfoState] = info.tcpi_state;
-  out[kInfoSmoothedRttMs] = info.tcpi_rtt / 1000.0;
-  out[kInfoRttVarianceMs] = info.tcpi_rttvar / 1000.0;
-  out[kInfoRetransmitTimeoutMs] = info.tcpi_rto / 1000.0;
-  out[kInfoUnansweredProbes] = info.tcpi_probes;
-  out[kInfoBackoff] = info.tcpi_backoff;
-  out[kInfoRetransmits] = info.tcpi_retransmits;
-  out[kInfoTotalRetransmits] = info.tcpi_total_retrans;
-  out[kInfoUnackedSegments] = info.tcpi_unacked;
-  out[kInfoSinceDataSentMs] = info.tcpi_last_data_sent;
-  out[kInfoSinceDataReceivedMs] = info.tcpi_last_data_recv;
-  out[kInfoSinceAckReceivedMs] = info.tcpi_last_ack_recv;
+#define FIELD(member, value) Answered(FIELD_END(tcp_info, member), len, value)
+  out[kInfoState] = FIELD(tcpi_state, info.tcpi_state);
+  out[kInfoSmoothedRttMs] = FIELD(tcpi_rtt, info.tcpi_rtt / 1000.0);
+  out[kInfoRttVarianceMs] = FIELD(tcpi_rttvar, info.tcpi_rttvar / 1000.0);
+  out[kInfoRetransmitTimeoutMs] = FIELD(tcpi_rto, info.tcpi_rto / 1000.0);
+  out[kInfoUnansweredProbes] = FIELD(tcpi_probes, info.tcpi_probes);
+  out[kInfoBackoff] = FIELD(tcpi_backoff, info.tcpi_backoff);
+  out[kInfoRetransmits] = FIELD(tcpi_retransmits, info.tcpi_retransmits);
+  out[kInfoTotalRetransmits] = FIELD(tcpi_total_retrans, info.tcpi_total_retrans);
+  out[kInfoUnackedSegments] = FIELD(tcpi_unacked, info.tcpi_unacked);
+  out[kInfoSinceDataSentMs] = FIELD(tcpi_last_data_sent, info.tcpi_last_data_sent);
+  out[kInfoSinceDataReceivedMs] = FIELD(tcpi_last_data_recv, info.tcpi_last_data_recv);
+  out[kInfoSinceAckReceivedMs] = FIELD(tcpi_last_ack_recv, info.tcpi_last_ack_recv);
+#undef FIELD
   return 0;
 }
 

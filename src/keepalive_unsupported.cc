@@ -52,11 +52,9 @@ int Read(int, Config*, Failure* failure) {
   return Unsupported(kTcpKeepidle, true, failure);
 }
 
-unsigned TcpInfoFields() { return 0; }
-
 const char* TcpStateName(int) { return nullptr; }
 
-int ReadTcpInfo(int, double*, Failure* failure) {
+int ReadTcpInfo(int, double*, Failure* failure, unsigned) {
   return Unsupported(kTcpInfo, true, failure);
 }
 

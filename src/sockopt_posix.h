@@ -6,6 +6,7 @@
 #define TCP_KEEPALIVE_SOCKOPT_POSIX_H_
 
 #include <errno.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "keepalive.h"
@@ -48,6 +49,19 @@ inline int Set(int fd, Option option, int value, Failure* failure) {
     return Fail(option, false, failure);
   return 0;
 }
+
+// The size of a struct answer (TCP_INFO, TCP_CONNECTION_INFO) to ask for:
+// the whole struct, or at most `max_bytes` where that is set (ReadTcpInfo).
+inline socklen_t AnswerRoom(size_t size, unsigned max_bytes) {
+  return static_cast<socklen_t>(max_bytes != 0 && max_bytes < size ? max_bytes : size);
+}
+
+// `value` where an answer of `len` bytes reached the end of the field it
+// comes from (FIELD_END), else NaN: the kernel did not report it.
+inline double Answered(size_t field_end, socklen_t len, double value) {
+  return field_end <= len ? value : __builtin_nan("");
+}
+#define FIELD_END(type, member) (offsetof(type, member) + sizeof(type::member))
 
 inline int Get(int fd, Option option, int* value, Failure* failure) {
   const OptionSpec& o = kOptions[option];

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net = require('node:net');
+import { haveNamespaces } from './helpers';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path = require('node:path');
@@ -26,6 +27,9 @@ const packageJson = () =>
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
+
+/** node-gyp-build, the prebuild loader of prebuildify's users: the prebuilds must be named so that it finds them too. */
+const NODE_GYP_BUILD = path.join(root, 'node_modules', 'node-gyp-build');
 
 /** This platform as node-gyp-build matches prebuilds and the library names it (LIBC unset: glibc here). */
 const PLATFORM = `${process.platform}-${process.arch}-glibc`;
@@ -164,11 +168,41 @@ describe('the packed tarball', () => {
     expect(messages).toEqual([]);
   });
 
+  it("passes scripts/check-tarball.cjs: every prebuild there, each within Node's own floor; a binary beyond it, or one missing, fails it", () => {
+    const check = (tgz: string, ...args: string[]) =>
+      spawnSync(process.execPath, [path.join(root, 'scripts', 'check-tarball.cjs'), tgz, ...args], { encoding: 'utf8' });
+    const ok = check(tarball);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('4 prebuilds (linux-x64-glibc, linux-x64-musl, linux-arm64-glibc, linux-arm64-musl)');
+
+    // This machine's glibc (2.41) binds fstat to fstat64@GLIBC_2.33: what the
+    // x64 prebuild needed before, and what Debian 11 or RHEL 8 cannot load.
+    const altered = path.join(work, 'altered');
+    mkdirSync(altered);
+    execFileSync('tar', ['-xzf', tarball, '-C', altered]);
+    const src = path.join(work, 'fstat.c');
+    writeFileSync(src, '#include <sys/stat.h>\nint size_of(int fd) { struct stat st; return fstat(fd, &st) == 0 ? (int)st.st_size : -1; }\n');
+    execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', path.join(altered, 'package', 'prebuilds', 'linux-x64', 'tcp-keepalive.glibc.node'), src]);
+    rmSync(path.join(altered, 'package', 'prebuilds', 'linux-arm64', 'tcp-keepalive.musl.node'));
+    const bad = path.join(work, 'altered.tgz');
+    execFileSync('tar', ['-czf', bad, '-C', altered, 'package']);
+    const failed = check(bad);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain(
+      "check-tarball: package/prebuilds/linux-x64/tcp-keepalive.glibc.node: needs GLIBC_2.33, newer than Node's own floor GLIBC_2.28",
+    );
+    expect(failed.stderr).toContain('check-tarball: package/prebuilds/linux-arm64/tcp-keepalive.musl.node: missing');
+    // A release names the macOS prebuilds too, which this machine cannot build.
+    const release = check(tarball, '--also', 'darwin-arm64,darwin-x64');
+    expect(release.status).toBe(1);
+    expect(release.stderr).toContain('check-tarball: package/prebuilds/darwin-arm64/tcp-keepalive.node: missing');
+  });
+
   it('installs with --ignore-scripts (no compiler) and loads the prebuild, with no warning', () => {
     const installed = path.join(consumer, 'node_modules', 'tcp-keepalive');
     expect(existsSync(path.join(installed, 'build'))).toBe(false);
     expect(existsSync(path.join(installed, 'install-result.json'))).toBe(false); // the install step never ran
-    const resolved = run(process.execPath, ['-p', `require('node-gyp-build').resolve(${JSON.stringify(installed)})`], consumer);
+    const resolved = run(process.execPath, ['-p', `require(${JSON.stringify(NODE_GYP_BUILD)}).resolve(${JSON.stringify(installed)})`], consumer);
     expect(resolved.trim()).toBe(path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`, 'tcp-keepalive.glibc.node'));
     expect(readdirSync(path.join(installed, 'prebuilds')).filter((f) => !f.endsWith('.md')).sort()).toEqual(
       [...new Set(['linux-arm64', 'linux-x64', `${process.platform}-${process.arch}`])].sort(),
@@ -197,7 +231,7 @@ describe('the packed tarball', () => {
     // LIBC is node-gyp-build's own switch for the C library it matches
     // against; on Alpine, /etc/alpine-release decides the same.
     const installed = path.join(consumer, 'node_modules', 'tcp-keepalive');
-    const resolve = `console.log(require('node-gyp-build').resolve(${JSON.stringify(installed)}))`;
+    const resolve = `console.log(require(${JSON.stringify(NODE_GYP_BUILD)}).resolve(${JSON.stringify(installed)}))`;
     const chosen = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, ['-e', resolve], { cwd: consumer, encoding: 'utf8', env }).trim();
     const env = { ...process.env };
     delete env.LIBC;
@@ -465,7 +499,7 @@ describe('installing the packed tarball in a fresh app, as npm runs the install 
     const { status, output, installed } = npmInstall('strict', noPrebuild, env);
     expect(status, output).not.toBe(0);
     expect(output).toContain(
-      'tcp-keepalive: the build from source failed (TCP_KEEPALIVE_STRICT_INSTALL=1): Error: Could not find any Python installation to use',
+      'tcp-keepalive: the build from source failed (TCP_KEEPALIVE_STRICT_INSTALL): Error: Could not find any Python installation to use',
     );
     expect(existsSync(installed)).toBe(false); // npm rolled the install back
   }, 120_000);
@@ -479,6 +513,94 @@ describe('installing the packed tarball in a fresh app, as npm runs the install 
     expect(out.kernel).toEqual(kernelOf(FULL));
     expect(out.warnings).toEqual([]);
   }, 300_000);
+
+  it('a build from source that the user asked for and that fails fails the install: no prebuild is loaded instead', () => {
+    const env = { ...baseEnv(), PATH: onlyNode('from-source', process.execPath) };
+    const { status, output, installed } = npmInstall('from-source', tarball, env, ['--build-from-source']);
+    expect(status, output).not.toBe(0);
+    expect(output).toContain(
+      'tcp-keepalive: the build from source you asked for (npm_config_build_from_source) failed: Error: Could not find any Python installation to use',
+    );
+    expect(existsSync(installed)).toBe(false); // npm rolled the install back
+    // Named by package, as prebuild-install's users name it, likewise.
+    const named = npmInstall('from-source-named', tarball, { ...env, npm_config_build_from_source: 'sharp,tcp-keepalive' });
+    expect(named.status, named.output).not.toBe(0);
+    expect(named.output).toContain('the build from source you asked for (npm_config_build_from_source) failed');
+  }, 180_000);
+
+  it('strict mode loads what it built: an addon that links but does not load fails the install (TCP_KEEPALIVE_STRICT_INSTALL=true)', () => {
+    // Linked against a library found at link time and nowhere at run time,
+    // the addon builds and then fails to load, as one built against another
+    // machine's libraries would.
+    const libs = path.join(work, 'link-only');
+    mkdirSync(libs, { recursive: true });
+    writeFileSync(path.join(libs, 'gone.c'), 'int tcp_keepalive_gone(void) { return 0; }\n');
+    execFileSync('cc', ['-shared', '-fPIC', '-o', path.join(libs, 'libgone.so'), path.join(libs, 'gone.c')]);
+    const env = { ...baseEnv(), LDFLAGS: `-Wl,--no-as-needed -L${libs} -lgone`, TCP_KEEPALIVE_STRICT_INSTALL: 'true' };
+    const { status, output, installed } = npmInstall('strict-loads', noPrebuild, env);
+    expect(status, output).not.toBe(0);
+    expect(output).toContain(
+      'tcp-keepalive: the build from source failed (TCP_KEEPALIVE_STRICT_INSTALL): the addon was built, but does not load here: libgone.so: cannot open shared object file',
+    );
+    expect(existsSync(installed)).toBe(false);
+  }, 300_000);
+
+  describe('the install step and the loader, in an installed package', () => {
+    const installStep = (dir: string, env: NodeJS.ProcessEnv = baseEnv()) =>
+      spawnSync(process.execPath, [path.join(dir, 'scripts', 'install.cjs')], { cwd: dir, encoding: 'utf8', env });
+    const prebuild = `prebuilds/${process.platform}-${process.arch}/tcp-keepalive.glibc.node`;
+
+    it('writes install-result.json anew and renames it into place, so a hard-linked copy (a pnpm store) keeps what it held', () => {
+      const { installed } = npmInstall('hard-link', tarball, baseEnv(), ['--ignore-scripts']);
+      const result = path.join(installed, 'install-result.json');
+      const linked = path.join(work, 'store-copy.json');
+      writeFileSync(result, '{"written":"by another project"}\n');
+      execFileSync('ln', ['-f', result, linked]);
+      const r = installStep(installed);
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(result, 'utf8'))).toMatchObject({ result: 'prebuild', file: prebuild });
+      expect(readFileSync(linked, 'utf8')).toBe('{"written":"by another project"}\n');
+      expect(readdirSync(installed).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    }, 120_000);
+
+    it('a build/Release that does not load does not hide the prebuild: both take the prebuild, and doctor says what was passed over', () => {
+      const { app, installed } = npmInstall('stale-build', tarball, baseEnv(), ['--ignore-scripts']);
+      const stale = path.join(installed, 'build', 'Release', 'tcp_keepalive.node');
+      mkdirSync(path.dirname(stale), { recursive: true });
+      writeFileSync(stale, 'not an ELF file');
+      const r = installStep(installed);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain('tcp-keepalive: build/Release/tcp_keepalive.node does not load here (');
+      expect(JSON.parse(readFileSync(path.join(installed, 'install-result.json'), 'utf8'))).toMatchObject({ result: 'prebuild', file: prebuild });
+      const out = installedCheck(process.execPath, app, FULL, baseEnv());
+      expect(out.choice).toMatchObject({ way: 'addon', addon: path.join(installed, prebuild) });
+      expect(out.choice.reason).toContain(`${stale} does not load here: `);
+      expect(out.kernel).toEqual(kernelOf(FULL));
+      expect(out.warnings).toEqual([]);
+      const doctor = run(process.execPath, [path.join(installed, 'dist', 'tools', 'cli.js'), 'doctor'], app);
+      expect(doctor).toContain('Passed over:');
+    }, 120_000);
+
+    it('npm_config_arch, npm_config_platform and TCP_KEEPALIVE_PREBUILD choose nothing: the install step records the addon this machine loads', () => {
+      const { installed } = npmInstall('cross', tarball, baseEnv(), ['--ignore-scripts']);
+      const other = process.arch === 'x64' ? 'arm64' : 'x64';
+      const r = installStep(installed, { ...baseEnv(), npm_config_arch: other, npm_config_platform: 'darwin', TCP_KEEPALIVE_PREBUILD: '/nonexistent' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(path.join(installed, 'install-result.json'), 'utf8'))).toMatchObject({ platform: PLATFORM, result: 'prebuild', file: prebuild });
+    }, 120_000);
+
+    it.runIf(haveNamespaces())('in a read-only package folder, the warning says the install step could not have recorded its result, not that it never ran', () => {
+      const { app, installed } = npmInstall('read-only', noPrebuild, baseEnv(), ['--ignore-scripts']);
+      // A read-only bind mount of the package, in a private mount namespace.
+      const script = `mount --bind -o ro '${installed}' '${installed}' && exec '${process.execPath}' fixtures/installed-check.cjs '{"idle":8000}'`;
+      const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', script], { cwd: app, encoding: 'utf8', env: baseEnv() });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as InstalledCheck;
+      expect(out.warnings.map((w) => w.code)).toEqual(['TCP_KEEPALIVE_NO_ADDON']);
+      expect(out.warnings[0]!.message).toContain("no install-result.json: the package's folder is read-only");
+      expect(out.warnings[0]!.message).not.toContain('never ran');
+    }, 120_000);
+  });
 
   it('--ignore-scripts where no prebuild fits: installed; at run time the one warning says the install step never ran and what to do', () => {
     const { app, status, output, result, installed } = npmInstall('ignore-scripts', noPrebuild, baseEnv(), ['--ignore-scripts']);

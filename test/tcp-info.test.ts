@@ -13,7 +13,7 @@ import tls = require('node:tls');
 import { Worker } from 'node:worker_threads';
 import { getKeepAlive, getTcpInfo, setKeepAlive, type TcpInfo } from '../lib';
 import { binding as loaded } from '../lib/kernel';
-import { fromFailure } from '../lib/kernel/addon';
+import { fromFailure, tcpInfoReader } from '../lib/kernel/addon';
 import { closeAll, connectedPair, haveOpenssl, havePython, selfSignedCert, thrownBy, unixSocketPath } from './helpers';
 
 const binding = loaded!;
@@ -129,6 +129,65 @@ describe('getTcpInfo on a connection', () => {
     const [state] = await once(worker, 'message');
     expect(state).toBe('ESTABLISHED');
     await once(worker, 'exit');
+  });
+});
+
+// Where each field ends in the kernel's struct tcp_info (include/uapi/linux/tcp.h):
+// an answer of fewer bytes does not hold it.
+const FIELD_ENDS: Record<string, number> = {
+  state: 1, // tcpi_state, u8 at 0
+  retransmits: 3, // u8 at 2
+  unansweredProbes: 4, // tcpi_probes, u8 at 3
+  backoff: 5, // u8 at 4
+  retransmitTimeout: 12, // tcpi_rto, u32 at 8
+  unackedSegments: 28, // u32 at 24
+  sinceLastDataSent: 48, // tcpi_last_data_sent, u32 at 44
+  sinceLastDataReceived: 56, // tcpi_last_data_recv, u32 at 52
+  sinceLastAckReceived: 60, // tcpi_last_ack_recv, u32 at 56
+  smoothedRtt: 72, // tcpi_rtt, u32 at 68
+  rttVariance: 76, // tcpi_rttvar, u32 at 72
+  totalRetransmits: 104, // tcpi_total_retrans, u32 at 100: the end of glibc's struct
+};
+
+describe('getTcpInfo from a shorter TCP_INFO answer, as older kernels and emulators give', () => {
+  // The kernel copies as much of its struct as the caller has room for; the
+  // binding's maxBytes asks for less, which is what an older kernel (or
+  // qemu-user, which passes four bytes) answers. The musl build, whose
+  // header's struct is 232 bytes, is checked the same way when it is built
+  // (scripts/load-check.cjs, in Bun for musl and under qemu).
+  it('every field the answer reached is read, the others are undefined, and no error', async () => {
+    const pair = await connectedPair();
+    try {
+      const fd = fdOf(pair.client);
+      const read = tcpInfoReader(binding);
+      for (const bytes of [1, 2, 3, 4, 5, 11, 12, 28, 47, 48, 56, 60, 72, 76, 103, 104, 4096]) {
+        expect(binding.tcpInfo(fd, bytes), `${bytes} bytes`).toBeUndefined();
+        const info = read(binding.tcpInfoSlots, 0);
+        expect(Object.keys(info)).toEqual(KEYS);
+        for (const key of KEYS) {
+          const value = info[key as keyof TcpInfo];
+          if (FIELD_ENDS[key]! <= bytes) expect(value, `${key} in ${bytes} bytes`).not.toBeUndefined();
+          else expect(value, `${key} in ${bytes} bytes`).toBeUndefined();
+        }
+        expect(info.state).toBe('ESTABLISHED');
+      }
+      // Without maxBytes the whole answer comes back again.
+      expect(binding.tcpInfo(fd)).toBeUndefined();
+      expect(Object.values(read(binding.tcpInfoSlots, 0)).filter((v) => v === undefined)).toEqual([]);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('a maxBytes that is not a positive integer is refused before any syscall', async () => {
+    const pair = await connectedPair();
+    try {
+      for (const bad of [0, -1, 1.5, Number.NaN, '4']) {
+        expect(() => binding.tcpInfo(fdOf(pair.client), bad as number)).toThrow(/maxBytes must be/);
+      }
+    } finally {
+      await pair.close();
+    }
   });
 });
 

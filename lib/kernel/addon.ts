@@ -1,7 +1,7 @@
 // The addon's way to the kernel: the native binding (src/), loaded here and
 // nowhere else, and the Kernel it makes, which applies and reads a whole
 // configuration on a socket's file descriptor in one native call each.
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path = require('node:path');
 import { getSystemErrorName } from 'node:util';
 import { coded, notTcp, unsupported, type KeepAliveError, type KeepAliveSystemError } from '../engine/errors';
@@ -41,12 +41,17 @@ export interface Binding {
   read(fd: number): NativeFailure | undefined;
   /** The addon's own five int32s that carry option values both ways (src/binding.cc). */
   readonly slots: Int32Array<ArrayBuffer>;
-  /** On success fills tcpInfoSlots with the live state (src/keepalive.h TcpInfoField). */
-  tcpInfo(fd: number): NativeFailure | undefined;
-  /** The addon's own doubles that carry the live state back: milliseconds and counts, in TcpInfoField order. */
+  /**
+   * On success fills tcpInfoSlots with the live state (src/keepalive.h
+   * TcpInfoField). `maxBytes` asks the kernel for at most that much of its
+   * answer, as an older kernel gives (the tests use it).
+   */
+  tcpInfo(fd: number, maxBytes?: number): NativeFailure | undefined;
+  /**
+   * The addon's own doubles that carry the live state back: milliseconds and
+   * counts, in TcpInfoField order; NaN for a field the kernel did not report.
+   */
   readonly tcpInfoSlots: Float64Array<ArrayBuffer>;
-  /** Bit `1 << i` is set for every TcpInfoField this platform's kernel reports. */
-  readonly tcpInfoFields: number;
   /** This platform's TCP state numbers' names (RFC 793's), indexed by number; null where none. */
   readonly tcpStateNames: readonly (string | null)[];
   /**
@@ -73,18 +78,22 @@ export interface Binding {
   readonly acceptedSocketsInherit: boolean;
 }
 
-// The addon's file in a folder, where node-gyp-build finds it for this
-// package: build/Release after a build from source, else the prebuild for this
-// platform and C library, named as prebuildify names it. Looked up here, not
-// by loading node-gyp-build at run time, which loads node:os and reads
-// package.json files at every start (the install step uses it: scripts/install.cjs).
-function addonIn(dir: string): string | undefined {
-  const built = path.join(dir, 'build', 'Release', 'tcp_keepalive.node');
-  if (existsSync(built)) return built;
+// The addon's files in a folder, in the order they are tried: build/Release
+// after a build from source, then the prebuild for this process's platform,
+// architecture and C library, named as prebuildify names it. The install
+// step (scripts/install.cjs) tries the same files in the same order, so the
+// two agree on which addon a process gets. Neither reads what
+// node-gyp-build would (npm_config_arch, npm_config_platform,
+// TCP_KEEPALIVE_PREBUILD): the package carries every prebuild, and the
+// machine that runs it loads its own.
+function addonsIn(dir: string): string[] {
   const [os, arch, libc] = platformName().split('-');
-  const prebuild = path.join(dir, 'prebuilds', `${os}-${arch}`, libc === undefined ? 'tcp-keepalive.node' : `tcp-keepalive.${libc}.node`);
-  return existsSync(prebuild) ? prebuild : undefined;
+  return [
+    path.join(dir, 'build', 'Release', 'tcp_keepalive.node'),
+    path.join(dir, 'prebuilds', `${os}-${arch}`, libc === undefined ? 'tcp-keepalive.node' : `tcp-keepalive.${libc}.node`),
+  ].filter((file) => existsSync(file));
 }
+
 
 // A bundler that rewrites require (webpack) leaves Node's own under this name, as node-gyp-build knows.
 declare const __webpack_require__: unknown;
@@ -106,8 +115,21 @@ export function platformName(): string {
   return `${platform}-${arch}-${libc}`;
 }
 
-/** What loading the addon came to: the binding and its file, or why there is none and what to do. */
-export type AddonLoad = { binding: Binding; file: string } | { binding: undefined; why: string };
+/**
+ * What loading the addon came to: the binding and its file (and, where an
+ * earlier file did not load, which and why), or why there is none and what
+ * to do.
+ */
+export type AddonLoad = { binding: Binding; file: string; passedOver: string | null } | { binding: undefined; why: string };
+
+const writable = (dir: string): boolean => {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const firstLine = (text: string): string => text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
 
@@ -127,19 +149,22 @@ const firstLine = (text: string): string => text.split('\n').find((line) => line
 export function loadAddon(): AddonLoad {
   const here = typeof __dirname === 'string' ? __dirname : path.dirname(path.resolve(process.argv[1] ?? ''));
   const root = [path.join(here, '..'), path.join(here, '..', '..')].find((dir) => existsSync(path.join(dir, 'binding.gyp'))) ?? path.join(here, '..');
-  for (const dir of [root, here]) {
-    const file = addonIn(dir);
-    if (file === undefined) continue;
-    let binding: Binding;
+  // A build/Release that does not load (built for another Node, another
+  // machine) does not hide a prebuild that does; doctor says which was passed over.
+  const failed: string[] = [];
+  for (const file of [root, here].flatMap(addonsIn)) {
     try {
-      binding = nodeRequire(file) as Binding;
+      const binding = nodeRequire(file) as Binding;
+      return { binding, file, passedOver: failed.length === 0 ? null : `${failed.join('; ')}; loaded ${file} instead` };
     } catch (error) {
-      return {
-        binding: undefined,
-        why: `${file} does not load here: ${firstLine((error as Error).message)}. To build one from source, run npm rebuild tcp-keepalive (it needs python3, make and a C++ compiler).`,
-      };
+      failed.push(`${file} does not load here: ${firstLine((error as Error).message)}`);
     }
-    return { binding, file };
+  }
+  if (failed.length > 0) {
+    return {
+      binding: undefined,
+      why: `${failed.join('; ')}. To build one from source, run npm rebuild tcp-keepalive (it needs python3, make and a C++ compiler).`,
+    };
   }
   const folder = `${process.platform}-${process.arch}`;
   // The package ships binding.gyp beside build/ and prebuilds/; a bundle's parent folder has none.
@@ -158,7 +183,15 @@ export function loadAddon(): AddonLoad {
   try {
     installed = JSON.parse(readFileSync(path.join(root, INSTALL_RESULT), 'utf8')) as typeof installed;
   } catch {
-    installed = undefined; // never written: the install step did not run
+    installed = undefined; // never written: the install step did not run, or could not write
+  }
+  if (installed === undefined && !writable(root)) {
+    return {
+      binding: undefined,
+      why:
+        `${looked}, and no ${INSTALL_RESULT}: the package's folder is read-only, so the install step, which builds one where ` +
+        `no prebuilt addon fits, could not have recorded what it did, if it ran. Install where it can write, or run ${rebuild} there.`,
+    };
   }
   if (installed === undefined) {
     return {
@@ -270,16 +303,15 @@ const TCP_INFO_KEYS = [
 
 /**
  * Makes the function that turns the live state at `values[at]` into a
- * TcpInfo: one object literal, so every result has one shape; keys the
- * platform's kernel does not report are set to undefined (macOS).
+ * TcpInfo: one object literal, so every result has one shape; a field the
+ * kernel did not report (NaN: one macOS never reports, or one beyond the end
+ * of an older kernel's shorter answer) is there and undefined.
  */
 export function tcpInfoReader(binding: Binding): (values: Float64Array, at: number) => TcpInfo {
   // A plain array of our own (the binding's is frozen), indexed by an int: a
   // double key into the binding's array took V8's generic keyed load (~2 %
   // of a call in a profile).
   const states = [...binding.tcpStateNames];
-  const absent = TCP_INFO_KEYS.filter((_, i) => (binding.tcpInfoFields & (1 << i)) === 0);
-  const complete = absent.length === 0;
   return (v, at) => {
     const info: TcpInfo = {
       state: states[v[at]! | 0] as TcpState,
@@ -295,7 +327,9 @@ export function tcpInfoReader(binding: Binding): (values: Float64Array, at: numb
       sinceLastDataReceived: v[at + 10]!,
       sinceLastAckReceived: v[at + 11]!,
     };
-    if (!complete) for (const key of absent) (info as unknown as Record<string, undefined>)[key] = undefined;
+    for (let i = 0; i < TCP_INFO_KEYS.length; i++) {
+      if (Number.isNaN(v[at + i])) (info as unknown as Record<string, undefined>)[TCP_INFO_KEYS[i]!] = undefined;
+    }
     return info;
   };
 }

@@ -32,7 +32,10 @@ export interface KernelChoice {
   readonly runtime: string;
   /** The addon's file, when it is the way. */
   readonly addon: string | null;
-  /** Why the fallback, when it is the way. */
+  /**
+   * Why the fallback, when it is the way; with the addon, which addon file
+   * did not load and was passed over for this one, if any.
+   */
   readonly reason: string | null;
 }
 
@@ -52,7 +55,7 @@ function choose(): { kernel: Kernel; addon: string | null; reason: string | null
     const reason = 'this platform, which tcp-keepalive has no native port for';
     return { kernel: nodeKernel(reason), addon: null, reason };
   }
-  return { kernel: addonKernel(loaded.binding), addon: loaded.file, reason: null };
+  return { kernel: addonKernel(loaded.binding), addon: loaded.file, reason: loaded.passedOver };
 }
 
 const chosen = choose();

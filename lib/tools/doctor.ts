@@ -125,7 +125,10 @@ function text(r: DoctorReport): string {
   }
   const k = r.kernel;
   lines.push('', `How tcp-keepalive reaches the kernel here (${k.platform}, ${k.runtime}):`);
-  if (k.way === 'addon') lines.push(`  its native addon, ${k.addon}: all five options, set and read back.`);
+  if (k.way === 'addon') {
+    lines.push(`  its native addon, ${k.addon}: all five options, set and read back.`);
+    if (k.reason !== null) lines.push('  Passed over:', ...wrap(k.reason, 96).map((line) => `    ${line}`));
+  }
   else {
     lines.push(
       `  ${k.runtime}'s own socket.setKeepAlive (the fallback), which sets ${supportedInWords(kernel)},`,
