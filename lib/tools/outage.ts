@@ -7,12 +7,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path = require('node:path');
 import { createInterface } from 'node:readline';
+import type { DeadPeer } from '../engine/dead-peer';
 import type { KeepAliveOptions } from '../engine/options';
 import type { TcpInfo } from '../kernel/seam';
 
 /** How the watched socket is configured before its peer vanishes. */
 export type OutageKeepAlive =
   | { with: 'tcp-keepalive'; options: KeepAliveOptions }
+  // The process-wide mode: register(options) before any socket is made.
+  | { with: 'register'; options: KeepAliveOptions }
   // Node's own socket.setKeepAlive(true, initialDelay), or with interval and
   // count (initialDelay, interval, count) where Node takes four arguments (24.21+, 26).
   | { with: 'node'; initialDelay: number; interval?: number; count?: number }
@@ -37,7 +40,19 @@ export interface OutageScenario {
   cut?: 'blackhole' | 'return';
   /** Read getTcpInfo of the watched socket at firstMs after the peer vanished, then every everyMs, until the outcome. */
   sample?: { firstMs: number; everyMs: number };
+  /**
+   * What the peer does instead of vanishing: closes its end normally (FIN),
+   * or resets it (RST). Either way the watched socket hears of it at once.
+   */
+  peer?: 'vanishes' | 'closes' | 'resets';
+  /** Subscribe to `tcp-keepalive:dead-peer` in the child and report every message. */
+  deadPeerEvents?: boolean;
+  /** Configure the other end of the connection too (with setKeepAlive), so that it dies as well. */
+  configureOther?: KeepAliveOptions;
 }
+
+/** A `tcp-keepalive:dead-peer` message as the child saw it: its socket told by `watched`, its error by code. */
+export type OutageDeadPeer = Omit<DeadPeer, 'socket' | 'error'> & { watched: boolean; error: string | undefined };
 
 /** One reading of the watched socket during an outage. */
 export interface OutageSample {
@@ -56,6 +71,8 @@ export interface OutageResult {
   timerSeconds?: number;
   /** With sample: every reading, in order. */
   samples?: OutageSample[];
+  /** With deadPeerEvents: every message published, in order. */
+  deadPeers?: OutageDeadPeer[];
 }
 
 /**
