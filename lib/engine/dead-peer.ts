@@ -39,7 +39,7 @@ export interface DeadPeer {
   /** The configuration in force, as set (the kernel's own defaults where it left one to them). */
   readonly configuration: KeepAliveState;
   readonly cause: DeadPeerCause;
-  /** Keepalive probes sent and left unanswered (`tcpi_probes`). */
+  /** Probes sent and left unanswered (`tcpi_probes`): keepalive probes, or, while data waited unsent, the probes for it. */
   readonly probesSent: number;
   /** How long the peer had sent nothing, not even an ACK, when the kernel gave up (the time the keepalive timer measures). */
   readonly silentFor: number;
@@ -92,9 +92,21 @@ function retries2(): number {
   }
 }
 
-/** Why the kernel gave up, by its own account: probes went out (idle), or data was retransmitted. */
+/**
+ * Whether data was waiting when the kernel gave up. Retransmitted data, or
+ * data probed for with a timer that backs off (keepalive probes never back
+ * off), says so; and data sent after the peer was last heard from was never
+ * acknowledged: on a connection that died idle, whatever was sent last was
+ * acknowledged after it, so the time since data was sent is the longer one.
+ * (Data that could not leave at all, as behind a local route that fails,
+ * shows only that: it is probed for at a fixed interval, without backoff.)
+ */
+const dataWaited = (info: TcpInfo): boolean =>
+  info.retransmits > 0 || info.backoff > 0 || info.sinceLastDataSent < info.sinceLastAckReceived;
+
+/** Why the kernel gave up, by its own account: keepalive probes on an idle connection, or data that waited. */
 function causeOf(info: TcpInfo, state: KeepAliveState): DeadPeerCause {
-  if (info.unansweredProbes > 0) return 'keepalive';
+  if (!dataWaited(info) && info.unansweredProbes > 0) return 'keepalive';
   return state.userTimeout > 0 ? 'userTimeout' : 'retransmissions';
 }
 
@@ -123,7 +135,7 @@ export function publishDeadPeer(socket: net.Socket, handle: Handle, config: Read
   if (info.state !== 'CLOSED') return;
   const configuration = inMs(config);
   const cause = causeOf(info, configuration);
-  const inFlight = info.retransmits > 0 || info.backoff > 0;
+  const inFlight = dataWaited(info);
   const budget = cause === 'keepalive' ? idleDeadPeerMs(configuration) : unacknowledgedDataMs(configuration, cause === 'retransmissions' ? retries2() : 0);
   const message: DeadPeer = {
     socket,
