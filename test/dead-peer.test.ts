@@ -5,7 +5,8 @@
 // listening socket, process-wide), never when the peer closed or reset it.
 import { describe, expect, it } from 'vitest';
 import { returnCutUnavailable, runOutage, type OutageDeadPeer, type OutageResult, type OutageScenario } from '../lib/tools/outage';
-import { have, haveNamespaces } from './helpers';
+import { readEnvironment } from '../lib/integrations/environment';
+import { have, haveNamespaces, thrownBy } from './helpers';
 
 const namespaces = haveNamespaces();
 const nft = namespaces && have('nft (nftables)', () => returnCutUnavailable() === undefined, 'apt-get install -y nftables (scripts/test-deps.sh)');
@@ -35,6 +36,13 @@ const scenarios: Record<string, OutageScenario | false> = {
   // The other end (the server's accepted socket) is ours, and dies first
   // (its probes' answers go to the blackholed address); the watched client,
   // Node's own setKeepAlive (1 s + 10 x 1 s), dies later.
+  logged: namespaces && {
+    keepalive: { with: 'nothing' },
+    side: 'client',
+    inFlight: false,
+    waitMs: 15_000,
+    preloadRegister: 'idle=1s,interval=1s,count=2,log=dead-peer',
+  },
   unconfigured: namespaces && {
     keepalive: { with: 'node', initialDelay: 1000 },
     side: 'client',
@@ -103,6 +111,19 @@ describe.runIf(namespaces)('tcp-keepalive:dead-peer when an idle peer vanishes (
   }, 40_000);
 });
 
+describe.runIf(namespaces)('TCP_KEEPALIVE=...,log=dead-peer with --require tcp-keepalive/register', () => {
+  it('one line on stderr for each dead end of the connection, saying which peer, why and against what budget', async () => {
+    const result = await runs.logged!;
+    expect(result).toMatchObject({ outcome: 'error', code: 'ETIMEDOUT' });
+    const lines = result.stderr!.filter((line) => line.startsWith('tcp-keepalive: '));
+    expect(lines).toHaveLength(2); // the process-wide mode configured both ends
+    const pattern = (from: string, to: string) =>
+      new RegExp(`^tcp-keepalive: dead peer ${to.replaceAll('.', '\\.')}:\\d+ \\(from ${from.replaceAll('.', '\\.')}:\\d+\\): keepalive, 2 probes unanswered, silent for 3(\\.\\d)? s; the configuration promised 3 s$`);
+    expect(lines.some((line) => pattern(CLIENT, SERVER).test(line)), lines.join('\n')).toBe(true);
+    expect(lines.some((line) => pattern(SERVER, CLIENT).test(line)), lines.join('\n')).toBe(true);
+  }, 40_000);
+});
+
 describe.runIf(nft)('tcp-keepalive:dead-peer when data is in flight and the way back is cut (nftables)', () => {
   it('cause userTimeout: no probe sent, data unacknowledged for its budget of 3 s', async () => {
     const result = await runs.inFlight!;
@@ -135,4 +156,16 @@ describe.runIf(namespaces)('no tcp-keepalive:dead-peer where the peer did not di
     expect(result.deadPeers).toHaveLength(1);
     expect(result.deadPeers![0]).toMatchObject({ watched: false, localAddress: SERVER, remoteAddress: CLIENT, cause: 'keepalive', probesSent: 3 });
   }, 40_000);
+});
+
+describe('TCP_KEEPALIVE log=dead-peer, as read', () => {
+  it('is taken beside options or a deadline, and names what to log; anything else is refused as setKeepAlive refuses', () => {
+    expect(readEnvironment('idle=10s,log=dead-peer')).toEqual({ options: { idle: 10_000 }, logDeadPeers: true });
+    expect(readEnvironment('log=dead-peer')).toEqual({ options: {}, logDeadPeers: true });
+    expect(readEnvironment('within=30s,log=dead-peer').logDeadPeers).toBe(true);
+    expect(readEnvironment('idle=10s')).toEqual({ options: { idle: 10_000 }, logDeadPeers: false });
+    for (const text of ['log=everything', 'log=', 'idle=10s,log=dead-peer,log=dead-peer']) {
+      expect({ text, code: thrownBy(() => readEnvironment(text)).code }).toEqual({ text, code: 'ERR_INVALID_ARG_VALUE' });
+    }
+  });
 });

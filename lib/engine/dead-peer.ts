@@ -12,6 +12,7 @@ import { kernel } from '../kernel';
 import type { Endpoints, Handle, KeepAliveState, NativeConfig, TcpInfo } from '../kernel/seam';
 import { idleDeadPeerMs, unacknowledgedDataMs } from './detection';
 import { deadPeer } from './diagnostics';
+import { formatDuration, plural } from './durations';
 import { systemDefaults } from './plan';
 
 /**
@@ -150,4 +151,26 @@ export function publishDeadPeer(socket: net.Socket, handle: Handle, config: Read
     tcpInfo: info,
   };
   channel.publish(message);
+}
+
+const endpoint = (address: string, port: number, family: 'IPv4' | 'IPv6') => (family === 'IPv6' ? `[${address}]:${port}` : `${address}:${port}`);
+
+/**
+ * A DeadPeer in one line, for a log (register's TCP_KEEPALIVE=...,log=dead-peer)
+ * and the demo: "dead peer 10.0.0.7:6379 (from 10.0.0.2:51234): keepalive,
+ * 3 probes unanswered, silent for 50.1 s; the configuration promised 50 s".
+ */
+export function deadPeerLine(event: Omit<DeadPeer, 'socket' | 'error'>): string {
+  const what =
+    event.cause === 'keepalive'
+      ? `keepalive, ${plural(event.probesSent, 'probe')} unanswered, silent for ${formatDuration(event.silentFor)}`
+      : `${event.cause === 'userTimeout' ? 'user timeout' : 'retransmissions'}, data unacknowledged for ${formatDuration(event.unackedFor)}`;
+  const promised =
+    event.budget === null
+      ? 'the system does not say how long it retransmits'
+      : `${event.cause === 'retransmissions' ? 'the system allows' : 'the configuration promised'} ${formatDuration(event.budget)}`;
+  return (
+    `dead peer ${endpoint(event.remoteAddress, event.remotePort, event.family)} ` +
+    `(from ${endpoint(event.localAddress, event.localPort, event.family)}): ${what}; ${promised}`
+  );
 }

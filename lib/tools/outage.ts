@@ -49,6 +49,11 @@ export interface OutageScenario {
   deadPeerEvents?: boolean;
   /** Configure the other end of the connection too (with setKeepAlive), so that it dies as well. */
   configureOther?: KeepAliveOptions;
+  /**
+   * Start the child with `--require tcp-keepalive/register` and this
+   * TCP_KEEPALIVE, as an operator would; what it writes on stderr is reported.
+   */
+  preloadRegister?: string;
 }
 
 /** A `tcp-keepalive:dead-peer` message as the child saw it: its socket told by `watched`, its error by code. */
@@ -73,6 +78,8 @@ export interface OutageResult {
   samples?: OutageSample[];
   /** With deadPeerEvents: every message published, in order. */
   deadPeers?: OutageDeadPeer[];
+  /** With preloadRegister: the lines the child wrote on stderr. */
+  stderr?: string[];
 }
 
 /**
@@ -178,6 +185,7 @@ export function isUnavailable(t: Tools | Unavailable): t is Unavailable {
 
 // dist/tools/outage-child.js, whether this module runs from dist/tools/ or (in tests) lib/tools/.
 const CHILD = path.join(__dirname, '..', '..', 'dist', 'tools', 'outage-child.js');
+const REGISTER = path.join(__dirname, '..', '..', 'dist', 'integrations', 'register.js');
 
 // Lines the child prints before its result: one per sample, as it is taken.
 const SAMPLE_PREFIX = 'sample ';
@@ -202,9 +210,11 @@ export function runOutage(scenario: OutageScenario, onSample?: (sample: OutageSa
     ...(t.ss === undefined ? {} : { ss: t.ss }),
     ...(t.nft === undefined ? {} : { nft: t.nft }),
   };
-  const args = ['--user', '--map-root-user', '--net', '--', process.execPath, CHILD, JSON.stringify(input)];
+  const preload = scenario.preloadRegister === undefined ? [] : ['--require', REGISTER];
+  const args = ['--user', '--map-root-user', '--net', '--', process.execPath, ...preload, CHILD, JSON.stringify(input)];
+  const env = scenario.preloadRegister === undefined ? process.env : { ...process.env, TCP_KEEPALIVE: scenario.preloadRegister };
   return new Promise((resolve, reject) => {
-    const child = spawn(t.unshare, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(t.unshare, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     const timer = setTimeout(() => child.kill('SIGKILL'), scenario.waitMs + 30_000);
     let stderr = '';
     let last = '';
@@ -226,7 +236,8 @@ export function runOutage(scenario: OutageScenario, onSample?: (sample: OutageSa
         return;
       }
       try {
-        resolve(JSON.parse(last) as OutageResult);
+        const result = JSON.parse(last) as OutageResult;
+        resolve(scenario.preloadRegister === undefined ? result : { ...result, stderr: stderr.split('\n').filter(Boolean) });
       } catch {
         reject(new Error(`outage scenario printed no result: ${stdout}\n${stderr}`));
       }
