@@ -36,8 +36,8 @@
 //   every call straight on.
 import net = require('node:net');
 import { kernel } from '../kernel';
-import { isSocket, listensInPrimary, serverHandle, socketHandle, type Handle, type KeepAliveTarget } from './handles';
-import { DISABLE_CONFIG as DISABLE, type NativeConfig } from './options';
+import { isSocket, listensInPrimary, serverHandle, socketHandle, tcpSocketOf, type Handle, type KeepAliveTarget } from './handles';
+import { DISABLE_CONFIG as DISABLE, GIVEN_USER_TIMEOUT, type NativeConfig } from './options';
 
 type Config = Readonly<NativeConfig>;
 
@@ -47,8 +47,8 @@ const configs = new WeakMap<KeepAliveTarget, Config>();
 /** The process-wide mode's default, for what carries no configuration of its own. */
 let processDefault: Config | undefined;
 
-// True on a handle whose kernel socket holds the configuration of its socket;
-// false or absent otherwise. A connection made again has a new handle, which
+// On a handle whose kernel socket holds a configuration of ours: that
+// configuration (enabling or not); absent otherwise. A connection made again has a new handle, which
 // holds nothing of ours. On the handle rather than in a map: it is read on
 // every Node call that reaches a hooked handle, and a handle's prototype
 // chain is one V8 keeps fast.
@@ -61,6 +61,21 @@ const kWatched = Symbol('tcp-keepalive.watched');
 
 /** The configuration set explicitly on a socket or server, if any. */
 export const explicitConfiguration = (target: KeepAliveTarget): Config | undefined => configs.get(target);
+
+/**
+ * The configuration of ours the kernel socket under `socket` holds now:
+ * explicit, a client helper's, the process-wide default, or inherited from a
+ * listening socket of this process that holds one; undefined when none does
+ * (never configured, given to Node by its own setKeepAlive(false), closed).
+ */
+export function configurationInForce(socket: net.Socket): Config | undefined {
+  let handle = socketHandle(socket);
+  const tcp = tcpSocketOf(socket, handle);
+  if (tcp !== socket) handle = socketHandle(tcp);
+  return handle == null ? undefined : (handle[kHolds] as Config | undefined);
+}
+
+const holding = (handle: Handle): boolean => (handle[kHolds] as Config | undefined)?.enable === true;
 
 // --- Node's own record of a socket's keepalive -------------------------------
 //
@@ -121,7 +136,7 @@ function hook(handle: Handle): void {
   const setKeepAlive = function setKeepAlive(this: Handle, enable: unknown): unknown {
     if (!applying) {
       if (enable) {
-        if (this[kHolds] === true) return 0; // Node's values would only undo ours, which the kernel holds
+        if (holding(this)) return 0; // Node's values would only undo ours, which the kernel holds
         // The same object connecting again: Node applies its record
         // (afterConnect, before any 'connect' listener). Ours instead.
         const owner = ownerOf(this);
@@ -135,10 +150,10 @@ function hook(handle: Handle): void {
             // socket is Node's (holdOn kept nothing).
           }
         }
-      } else if (this[kHolds] === true) {
+      } else if (holding(this)) {
         // Anyone's `false` is an explicit choice: it is honoured, and the
         // socket is Node's from here on (its own later calls work as in plain Node).
-        this[kHolds] = false;
+        this[kHolds] = undefined;
         const owner = ownerOf(this);
         if (isSocket(owner)) configs.set(owner, DISABLE);
       }
@@ -156,28 +171,39 @@ function hook(handle: Handle): void {
 export function applyNow(target: KeepAliveTarget, handle: Handle, config: Config): void {
   applying = true;
   try {
-    kernel.apply(target, handle, config);
+    kernel.apply(target, handle, config.enable ? config : turningOff(handle, config));
   } finally {
     applying = false;
   }
 }
 
+// Keepalive off leaves the socket or server as if keepalive had never been
+// configured: a user timeout ours derived from keepalive goes with it (0), one
+// given explicitly stays, and one we never set is left to whoever set it.
+const LEAVE_USER_TIMEOUT = -1;
+function turningOff(handle: Handle, config: Config): Config {
+  if ((config.given & GIVEN_USER_TIMEOUT) !== 0) return config;
+  const replaced = (handle[kHolds] ?? handle[kServes]) as Config | undefined;
+  const derived = replaced?.enable === true && (replaced.given & GIVEN_USER_TIMEOUT) === 0;
+  return derived ? config : { ...config, userTimeoutMs: LEAVE_USER_TIMEOUT };
+}
+
 /** Applies an enabling `config` to a connected socket and makes it sticky. */
 function holdOn(socket: net.Socket, handle: Handle, config: Config): void {
   applyNow(socket, handle, config);
-  hold(socket, handle);
+  hold(socket, handle, config);
 }
 
 /** The kernel socket behind `handle` holds its socket's enabling configuration: note it, and tell Node. */
-function hold(socket: net.Socket, handle: Handle): void {
-  handle[kHolds] = true;
+function hold(socket: net.Socket, handle: Handle, config: Config): void {
+  handle[kHolds] = config;
   hook(handle);
   writeRecord(socket, true);
 }
 
-/** The socket's keepalive is off, by its configuration: nothing of ours holds. */
-function letGo(socket: net.Socket, handle: Handle | null | undefined): void {
-  if (handle != null) handle[kHolds] = false;
+/** The socket's keepalive is off, by its configuration (ours, not sticky). */
+function letGo(socket: net.Socket, handle: Handle | null | undefined, config: Config): void {
+  if (handle != null) handle[kHolds] = config;
   writeRecord(socket, false);
 }
 
@@ -185,8 +211,8 @@ function letGo(socket: net.Socket, handle: Handle | null | undefined): void {
 export function configureConnected(socket: net.Socket, handle: Handle, config: Config): void {
   applyNow(socket, handle, config);
   configs.set(socket, config);
-  if (config.enable) hold(socket, handle);
-  else letGo(socket, handle);
+  if (config.enable) hold(socket, handle, config);
+  else letGo(socket, handle, config);
 }
 
 /**
@@ -231,7 +257,7 @@ function onConnect(this: net.Socket): void {
   if (config === undefined) return;
   const handle = socketHandle(this);
   if (handle == null) return; // an earlier 'connect' listener destroyed it
-  if (config.enable && handle[kHolds] === true) return; // the hook applied it in afterConnect
+  if (config.enable && holding(handle)) return; // the hook applied it in afterConnect
   try {
     applyNow(this, handle, config);
   } catch (error) {
@@ -239,8 +265,8 @@ function onConnect(this: net.Socket): void {
     notApplied(this, config, error as Error);
     return;
   }
-  if (config.enable) hold(this, handle);
-  else letGo(this, handle);
+  if (config.enable) hold(this, handle, config);
+  else letGo(this, handle, config);
 }
 
 // A configuration applied after its caller returned (on a connect, a listen or
@@ -331,7 +357,7 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
     hook(handle); // the accepted handles share its class
     handle.onconnection = function (this: Handle, error: unknown, client?: Handle) {
       // kServes is set only while the server serves an enabling configuration.
-      if (client != null && this[kServes] !== undefined) client[kHolds] = true;
+      if (client != null && this[kServes] !== undefined) client[kHolds] = this[kServes];
       // eslint-disable-next-line prefer-rest-params
       return Reflect.apply(accept, this, arguments);
     };
@@ -359,12 +385,12 @@ function adopt(this: NodeServer, socket: net.Socket): void {
   if (config === undefined || handle == null) return;
   try {
     // Held already: inherited, and noted so by the accept callback (above).
-    if (handle[kHolds] !== true) applyNow(socket, handle, config);
+    if (!holding(handle)) applyNow(socket, handle, config);
   } catch (error) {
     notApplied(socket, config, error as Error);
     return;
   }
-  hold(socket, handle);
+  hold(socket, handle, config);
 }
 
 // A server that begins to listen is configured once its listening socket
