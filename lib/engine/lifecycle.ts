@@ -121,6 +121,13 @@ let applying = false;
 
 type HandleSetKeepAlive = (this: Handle, enable: unknown, ...rest: unknown[]) => unknown;
 const hooked = new WeakSet<object>();
+// Each hooked class's own setKeepAlive, and ours over it: for undoing them.
+const handleHooks: Array<{ proto: { setKeepAlive?: HandleSetKeepAlive }; original: HandleSetKeepAlive; ours: HandleSetKeepAlive }> = [];
+// Set by the first explicit configuration (setKeepAlive, a client helper):
+// its objects stay configured and sticky for their lives, so the hooks they
+// need stay too. Until then, every hook is the process-wide mode's alone and
+// goes when its last registration ends.
+let explicitUse = false;
 
 let lastHooked: object | null = null; // the common case, one class (TCP): no WeakSet lookup per connection
 
@@ -140,7 +147,8 @@ function hook(handle: Handle): void {
         // The same object connecting again: Node applies its record
         // (afterConnect, before any 'connect' listener). Ours instead.
         const owner = ownerOf(this);
-        const config = isSocket(owner) ? configs.get(owner) : undefined;
+        // A process-wide socket waiting for its connect (armed) takes the default here.
+        const config = isSocket(owner) ? configs.get(owner) ?? (isArmed(owner) ? processDefault : undefined) : undefined;
         if (config?.enable === true && socketHandle(owner as net.Socket) === this && !(owner as net.Socket).connecting) {
           try {
             holdOn(owner as net.Socket, this, config);
@@ -163,6 +171,7 @@ function hook(handle: Handle): void {
   };
   Object.defineProperty(setKeepAlive, 'length', { value: original.length });
   proto.setKeepAlive = setKeepAlive;
+  handleHooks.push({ proto, original, ours: setKeepAlive });
 }
 
 // --- Sockets -----------------------------------------------------------------
@@ -191,14 +200,21 @@ function turningOff(handle: Handle, config: Config): Config {
 /** Applies an enabling `config` to a connected socket and makes it sticky. */
 function holdOn(socket: net.Socket, handle: Handle, config: Config): void {
   applyNow(socket, handle, config);
-  hold(socket, handle, config);
+  hold(socket, handle, config, configs.has(socket));
 }
 
-/** The kernel socket behind `handle` holds its socket's enabling configuration: note it, and tell Node. */
-function hold(socket: net.Socket, handle: Handle, config: Config): void {
+/**
+ * The kernel socket behind `handle` holds an enabling configuration: note it,
+ * and, for a configuration of the object's own (`explicit`), tell Node. Node's
+ * record is left alone for the process-wide default: written, it would outlive
+ * the registration (Node applies it at the object's next connect), and
+ * whatever turns keepalive off reaches the handle through the mode's own hook
+ * of socket.setKeepAlive (offByNode) instead.
+ */
+function hold(socket: net.Socket, handle: Handle, config: Config, explicit: boolean): void {
   handle[kHolds] = config;
   hook(handle);
-  writeRecord(socket, true);
+  if (explicit) writeRecord(socket, true);
 }
 
 /** The socket's keepalive is off, by its configuration (ours, not sticky). */
@@ -209,9 +225,10 @@ function letGo(socket: net.Socket, handle: Handle | null | undefined, config: Co
 
 /** Configures a connected socket now and keeps the configuration for its next connect. */
 export function configureConnected(socket: net.Socket, handle: Handle, config: Config): void {
+  explicitUse = true;
   applyNow(socket, handle, config);
   configs.set(socket, config);
-  if (config.enable) hold(socket, handle, config);
+  if (config.enable) hold(socket, handle, config, true);
   else letGo(socket, handle, config);
 }
 
@@ -222,6 +239,7 @@ export function configureConnected(socket: net.Socket, handle: Handle, config: C
  * (afterConnect) brings the hook in first.
  */
 export function configurePending(socket: net.Socket, config: Config): void {
+  explicitUse = true;
   configs.set(socket, config);
   writeRecord(socket, config.enable);
   const handle = socketHandle(socket);
@@ -233,8 +251,9 @@ export function configurePending(socket: net.Socket, config: Config): void {
 // close that comes instead when it fails or is destroyed first. Each removes
 // both, so neither outlives the wait. Prepended: ours runs before the
 // application's own listeners.
+const isArmed = (socket: net.Socket): boolean => socket.listenerCount('close', disarm) > 0;
 function arm(socket: net.Socket): void {
-  if (socket.listenerCount('close', disarm) > 0) return;
+  if (isArmed(socket)) return;
   socket.prependListener('connect', onConnect);
   socket.prependListener('close', disarm);
 }
@@ -265,7 +284,7 @@ function onConnect(this: net.Socket): void {
     notApplied(this, config, error as Error);
     return;
   }
-  if (config.enable) hold(this, handle, config);
+  if (config.enable) hold(this, handle, config, configs.has(this));
   else letGo(this, handle, config);
 }
 
@@ -297,6 +316,7 @@ interface NodeServer extends net.Server {
  * with keepalive off), so the process-wide mode leaves the server off.
  */
 export function configureServer(server: net.Server, config: Config): void {
+  explicitUse = true;
   configs.set(server, config);
   watchListens();
   const handle = serverHandle(server);
@@ -345,14 +365,16 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
   //   setKeepAlive on the new handle before 'connection', finds it held and
   //   costs no syscall (the hook answers it).
   const close = handle.close as ((...args: unknown[]) => unknown) | undefined;
+  const accept = handle.onconnection as ((...args: unknown[]) => unknown) | undefined;
+  servingHandles.set(handle, { server, close, accept });
   if (typeof close === 'function') {
     handle.close = function (this: Handle) {
       stopServing(server, this);
+      restoreHandle(this);
       // eslint-disable-next-line prefer-rest-params
       return Reflect.apply(close, this, arguments);
     };
   }
-  const accept = handle.onconnection as ((...args: unknown[]) => unknown) | undefined;
   if (typeof accept === 'function' && acceptedInherit && !listensInPrimary(server)) {
     hook(handle); // the accepted handles share its class
     handle.onconnection = function (this: Handle, error: unknown, client?: Handle) {
@@ -362,6 +384,18 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
       return Reflect.apply(accept, this, arguments);
     };
   }
+}
+
+// The listening handles whose close and accept callback are wrapped, while
+// they listen: the process-wide mode's end gives them back their own.
+const servingHandles = new Map<Handle, { server: net.Server; close: unknown; accept: unknown }>();
+function restoreHandle(handle: Handle): void {
+  const own = servingHandles.get(handle);
+  if (own === undefined) return;
+  servingHandles.delete(handle);
+  handle.close = own.close;
+  handle.onconnection = own.accept;
+  delete handle[kWatched];
 }
 
 function stopServing(server: net.Server, handle: Handle): void {
@@ -390,7 +424,7 @@ function adopt(this: NodeServer, socket: net.Socket): void {
     notApplied(socket, config, error as Error);
     return;
   }
-  hold(socket, handle, config);
+  hold(socket, handle, config, configs.has(this));
 }
 
 // A server that begins to listen is configured once its listening socket
@@ -399,7 +433,8 @@ function adopt(this: NodeServer, socket: net.Socket): void {
 // worker asking its primary). A failed listen leaves that one-time listener
 // in place until the server listens.
 function onListening(this: NodeServer): void {
-  const config = configs.get(this) ?? byDefault.get(this);
+  // The default a server took follows it through re-listens while the mode lasts, no longer.
+  const config = configs.get(this) ?? (processDefault !== undefined ? byDefault.get(this) : undefined);
   const handle = serverHandle(this);
   if (config === undefined || handle == null) return;
   // The process-wide mode leaves alone a Unix-domain socket or pipe, and a
@@ -420,9 +455,12 @@ function listen(this: NodeServer): net.Server {
   if (processDefault !== undefined && !byDefault.has(this)) byDefault.set(this, processDefault);
   // eslint-disable-next-line prefer-rest-params
   const result = nodeListen!.apply(this, arguments as unknown as unknown[]);
-  if (configs.has(this) || byDefault.has(this)) {
-    if (serverHandle(this) != null && this.listening) onListening.call(this);
-    else awaitListening(this);
+  if (configs.has(this) || (processDefault !== undefined && byDefault.has(this))) {
+    if (serverHandle(this) != null && this.listening) {
+      // Listening already: configured once, now, and not again at 'listening'.
+      this.removeListener('listening', onListening);
+      onListening.call(this);
+    } else awaitListening(this);
   }
   return result;
 }
@@ -460,10 +498,44 @@ function connect(this: net.Socket): net.Socket {
   return nodeConnect!.apply(this, args);
 }
 
+const socketSetKeepAliveProto = net.Socket.prototype as unknown as { setKeepAlive: (...args: unknown[]) => net.Socket };
+let nodeSocketSetKeepAlive: ((...args: unknown[]) => net.Socket) | undefined;
+
+// Node's socket.setKeepAlive(false) (or, where Node takes an options object,
+// { enable: false }) turns keepalive off. Node passes it on to the handle only
+// when its record says "on", and the mode does not write that record (hold):
+// where Node kept the call to itself, it is passed on here, and the socket is
+// Node's from then on, as with any `false`.
+const TAKES_OPTIONS = net.Socket.prototype.setKeepAlive.length >= 4;
+function asksOff(enable: unknown): boolean {
+  if (TAKES_OPTIONS && enable !== null && typeof enable === 'object') return (enable as { enable?: unknown }).enable === false;
+  return !enable;
+}
+function offByNode(this: net.Socket, enable?: unknown): net.Socket {
+  // eslint-disable-next-line prefer-rest-params
+  const result = nodeSocketSetKeepAlive!.apply(this, arguments as unknown as unknown[]);
+  if (asksOff(enable)) {
+    const handle = socketHandle(this);
+    if (handle != null && holding(handle)) (handle.setKeepAlive as HandleSetKeepAlive).call(handle, false, 0);
+  }
+  return result;
+}
+
+/** Puts `ours` back to `original` on `owner[key]`, unless someone wrapped ours since: then it stays, passing every call straight on. */
+function unwrap(owner: object, key: string, ours: unknown, original: unknown): boolean {
+  const o = owner as Record<string, unknown>;
+  if (o[key] !== ours) return false;
+  o[key] = original;
+  return true;
+}
+
 /**
  * Makes `config` the default for every TCP connection the process opens and
  * every TCP server it starts from now on (undefined: none). Wraps
- * net.Socket.prototype.connect and net.Server.prototype.listen while there is one.
+ * net.Socket.prototype.connect and .setKeepAlive and net.Server.prototype.listen
+ * while there is one; with none, every function the mode replaced is given
+ * back (the handle classes' setKeepAlive and listen too, unless an explicit
+ * configuration needs them) and the process behaves as plain Node.
  */
 export function setProcessDefault(config: Config | undefined): void {
   processDefault = config;
@@ -473,9 +545,27 @@ export function setProcessDefault(config: Config | undefined): void {
       nodeConnect = socketProto.connect;
       socketProto.connect = connect;
     }
-  } else if (nodeConnect !== undefined && socketProto.connect === connect) {
-    // Someone may have wrapped ours since: then it stays, passing every call straight on.
-    socketProto.connect = nodeConnect;
-    nodeConnect = undefined;
+    if (nodeSocketSetKeepAlive === undefined) {
+      nodeSocketSetKeepAlive = socketSetKeepAliveProto.setKeepAlive;
+      Object.defineProperty(offByNode, 'length', { value: nodeSocketSetKeepAlive.length });
+      socketSetKeepAliveProto.setKeepAlive = offByNode;
+    }
+    return;
   }
+  if (nodeConnect !== undefined && unwrap(socketProto, 'connect', connect, nodeConnect)) nodeConnect = undefined;
+  if (nodeSocketSetKeepAlive !== undefined && unwrap(socketSetKeepAliveProto, 'setKeepAlive', offByNode, nodeSocketSetKeepAlive)) {
+    nodeSocketSetKeepAlive = undefined;
+  }
+  for (const [handle, { server }] of [...servingHandles]) {
+    if (configs.has(server)) continue;
+    stopServing(server, handle);
+    restoreHandle(handle);
+  }
+  if (explicitUse) return;
+  if (nodeListen !== undefined && unwrap(serverProto, 'listen', listen, nodeListen)) nodeListen = undefined;
+  for (const { proto, original, ours } of handleHooks.splice(0)) {
+    if (unwrap(proto, 'setKeepAlive', ours, original)) hooked.delete(proto);
+    else handleHooks.push({ proto, original, ours });
+  }
+  lastHooked = null;
 }
