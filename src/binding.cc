@@ -155,12 +155,18 @@ napi_value Enable(napi_env env, napi_callback_info info) {
   return Result(env, tcp_keepalive::Enable(fd, config, &failure), failure);
 }
 
-// disable(fd)
+// disable(fd), with slots[3] = userTimeoutMs, or -1 to leave it as it is
 napi_value Disable(napi_env env, napi_callback_info info) {
   int fd;
-  if (FdArg(env, info, &fd) == nullptr) return nullptr;
+  Instance* instance = FdArg(env, info, &fd);
+  if (instance == nullptr) return nullptr;
+  const int32_t user_timeout_ms = instance->slots[3];
+  if (user_timeout_ms < -1) {
+    ThrowRange(env, "slots[3] must hold userTimeoutMs in range, or -1");
+    return nullptr;
+  }
   Failure failure;
-  return Result(env, tcp_keepalive::Disable(fd, &failure), failure);
+  return Result(env, tcp_keepalive::Disable(fd, user_timeout_ms, &failure), failure);
 }
 
 // read(fd): on success slots = [enable, idleSeconds, intervalSeconds, count,

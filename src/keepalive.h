@@ -72,8 +72,11 @@ bool AcceptedSocketsInherit();
 // before anything was changed.
 int Enable(int fd, const Config& config, Failure* failure);
 
-// Sets SO_KEEPALIVE=0 on a TCP socket and touches nothing else.
-int Disable(int fd, Failure* failure);
+// Sets TCP_USER_TIMEOUT to user_timeout_ms unless it is -1 (leave it as it
+// is), then SO_KEEPALIVE=0, on a TCP socket, and touches nothing else: lib/
+// passes 0 where the user timeout in force was derived from keepalive, which
+// must not outlive it.
+int Disable(int fd, int user_timeout_ms, Failure* failure);
 
 // Reads all five options (TCP-level first, for the same reason as Enable).
 int Read(int fd, Config* config, Failure* failure);

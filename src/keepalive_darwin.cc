@@ -102,7 +102,9 @@ int Enable(int fd, const Config& c, Failure* failure) {
   return 0;
 }
 
-int Disable(int fd, Failure* failure) {
+int Disable(int fd, int user_timeout_ms, Failure* failure) {
+  if (user_timeout_ms % kUserTimeoutUnit != 0)
+    return Refuse(kTcpUserTimeout, false, -EINVAL, failure);
   // SO_KEEPALIVE alone succeeds on any socket, so check first: a non-TCP
   // socket must be reported and left as it is.
   int tcp = IsTcpSocket(fd);
@@ -112,6 +114,10 @@ int Disable(int fd, Failure* failure) {
     Refuse(kProtocolCheck, true, tcp, failure);
     failure->not_tcp = tcp == 0 || tcp == -ENOTSOCK;
     return tcp < 0 ? tcp : -EOPNOTSUPP;
+  }
+  if (user_timeout_ms >= 0) {
+    int err = Set(fd, kTcpUserTimeout, user_timeout_ms / kUserTimeoutUnit, failure);
+    if (err) return err;
   }
   return Set(fd, kSoKeepalive, 0, failure);
 }

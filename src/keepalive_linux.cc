@@ -149,7 +149,7 @@ int Enable(int fd, const Config& c, Failure* failure) {
   return 0;
 }
 
-int Disable(int fd, Failure* failure) {
+int Disable(int fd, int user_timeout_ms, Failure* failure) {
   // SO_KEEPALIVE alone succeeds on any socket, so check the protocol first:
   // a non-TCP socket must be reported and left as it is.
   int protocol = 0;
@@ -165,6 +165,9 @@ int Disable(int fd, Failure* failure) {
     failure->not_tcp = true;
     return -EOPNOTSUPP;
   }
+  if (user_timeout_ms >= 0 &&
+      (err = Set(fd, kTcpUserTimeout, user_timeout_ms, failure)))
+    return err;
   return Set(fd, kSoKeepalive, 0, failure);
 }
 

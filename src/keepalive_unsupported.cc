@@ -44,7 +44,7 @@ int Enable(int, const Config&, Failure* failure) {
   return Unsupported(kTcpKeepidle, false, failure);
 }
 
-int Disable(int, Failure* failure) {
+int Disable(int, int, Failure* failure) {
   return Unsupported(kSoKeepalive, false, failure);
 }
 

@@ -14,7 +14,9 @@ const KEYS = ['enable', 'idle', 'interval', 'count', 'userTimeout'] as const;
 
 // The contract, written again from the README, independently of lib/engine/options.ts:
 // the state a valid call leads to from `before`, or undefined for an invalid call.
-function model(options: unknown, before: KeepAliveState): KeepAliveState | undefined {
+// `derived`: whether the user timeout `before` holds is one this library
+// derived from an enabling call (the last valid call enabled, with no userTimeout).
+function model(options: unknown, before: KeepAliveState, derived = false): KeepAliveState | undefined {
   if (options === undefined || options === true) options = {};
   if (options === false) options = { enable: false };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) return undefined;
@@ -26,7 +28,13 @@ function model(options: unknown, before: KeepAliveState): KeepAliveState | undef
   if (!seconds(o.idle) || !seconds(o.interval)) return undefined;
   if (o.count !== undefined && !isInt(o.count, 1, 127)) return undefined;
   if (o.userTimeout !== undefined && !isInt(o.userTimeout, 0, 2 ** 31 - 1)) return undefined;
-  if (o.enable === false) return { ...before, enable: false };
+  // Off: as if keepalive had never been configured, so no derived user timeout; an explicit one is set.
+  // Off: as if keepalive had never been configured, so a derived user timeout goes (0); an
+  // explicit one in the call is set; any other is left as it was.
+  if (o.enable === false) {
+    const userTimeout = o.userTimeout !== undefined ? (o.userTimeout as number) + 0 : derived ? 0 : before.userTimeout;
+    return { ...before, enable: false, userTimeout };
+  }
   const idle = (o.idle as number | undefined) ?? 60_000;
   const interval = (o.interval as number | undefined) ?? 10_000;
   const count = (o.count as number | undefined) ?? 6;
@@ -78,10 +86,11 @@ describe('setKeepAlive over any options', () => {
   it('succeeds exactly as the model says, else throws a documented code and changes nothing', () => {
     let valid = 0;
     let invalid = 0;
+    let derived = false; // the client starts unconfigured
     fc.assert(
       fc.property(anyOptions, (options) => {
         const before = getKeepAlive(pair.client);
-        const expected = model(options, before);
+        const expected = model(options, before, derived);
         let thrown: (Error & { code?: string }) | undefined;
         try {
           expect(setKeepAlive(pair.client, options as never)).toBe(pair.client);
@@ -96,6 +105,8 @@ describe('setKeepAlive over any options', () => {
         } else {
           valid++;
           expect(thrown).toBeUndefined();
+          const o = (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
+          derived = options !== false && o.enable !== false && o.userTimeout === undefined;
           expect(getKeepAlive(pair.client)).toEqual(expected);
         }
       }),

@@ -57,8 +57,8 @@ describe.runIf(strace)('syscalls per operation (strace)', () => {
     ]);
   });
 
-  it('disable: the protocol check, then SO_KEEPALIVE only', () => {
-    expect(phases[3]).toEqual(['getsockopt SO_PROTOCOL', 'setsockopt SO_KEEPALIVE']);
+  it('disable: the protocol check, then the user timeout back to 0 and SO_KEEPALIVE off', () => {
+    expect(phases[3]).toEqual(['getsockopt SO_PROTOCOL', 'setsockopt TCP_USER_TIMEOUT', 'setsockopt SO_KEEPALIVE']);
   });
 
   it('a configured server: five calls once, none for the connections it accepts', () => {

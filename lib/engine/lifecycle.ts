@@ -36,10 +36,10 @@
 //   every call straight on.
 import net = require('node:net');
 import { kernel } from '../kernel';
-import { isSocket, listensInPrimary, serverHandle, socketHandle, type Handle, type KeepAliveTarget } from './handles';
 import { deadPeerUnread, publishDeadPeer } from './dead-peer';
 import { deadPeer } from './diagnostics';
-import { DISABLE_CONFIG as DISABLE, type NativeConfig } from './options';
+import { isSocket, listensInPrimary, serverHandle, socketHandle, tcpSocketOf, type Handle, type KeepAliveTarget } from './handles';
+import { DISABLE_CONFIG as DISABLE, GIVEN_USER_TIMEOUT, type NativeConfig } from './options';
 
 type Config = Readonly<NativeConfig>;
 
@@ -49,8 +49,8 @@ const configs = new WeakMap<KeepAliveTarget, Config>();
 /** The process-wide mode's default, for what carries no configuration of its own. */
 let processDefault: Config | undefined;
 
-// True on a handle whose kernel socket holds the configuration of its socket;
-// false or absent otherwise. A connection made again has a new handle, which
+// On a handle whose kernel socket holds a configuration of ours: that
+// configuration (enabling or not); absent otherwise. A connection made again has a new handle, which
 // holds nothing of ours. On the handle rather than in a map: it is read on
 // every Node call that reaches a hooked handle, and a handle's prototype
 // chain is one V8 keeps fast.
@@ -63,6 +63,21 @@ const kWatched = Symbol('tcp-keepalive.watched');
 
 /** The configuration set explicitly on a socket or server, if any. */
 export const explicitConfiguration = (target: KeepAliveTarget): Config | undefined => configs.get(target);
+
+/**
+ * The configuration of ours the kernel socket under `socket` holds now:
+ * explicit, a client helper's, the process-wide default, or inherited from a
+ * listening socket of this process that holds one; undefined when none does
+ * (never configured, given to Node by its own setKeepAlive(false), closed).
+ */
+export function configurationInForce(socket: net.Socket): Config | undefined {
+  let handle = socketHandle(socket);
+  const tcp = tcpSocketOf(socket, handle);
+  if (tcp !== socket) handle = socketHandle(tcp);
+  return handle == null ? undefined : (handle[kHolds] as Config | undefined);
+}
+
+const holding = (handle: Handle): boolean => (handle[kHolds] as Config | undefined)?.enable === true;
 
 // --- Node's own record of a socket's keepalive -------------------------------
 //
@@ -108,6 +123,13 @@ let applying = false;
 
 type HandleSetKeepAlive = (this: Handle, enable: unknown, ...rest: unknown[]) => unknown;
 const hooked = new WeakSet<object>();
+// Each hooked class's own setKeepAlive, and ours over it: for undoing them.
+const handleHooks: Array<{ proto: { setKeepAlive?: HandleSetKeepAlive }; original: HandleSetKeepAlive; ours: HandleSetKeepAlive }> = [];
+// Set by the first explicit configuration (setKeepAlive, a client helper):
+// its objects stay configured and sticky for their lives, so the hooks they
+// need stay too. Until then, every hook is the process-wide mode's alone and
+// goes when its last registration ends.
+let explicitUse = false;
 
 let lastHooked: object | null = null; // the common case, one class (TCP): no WeakSet lookup per connection
 
@@ -123,11 +145,12 @@ function hook(handle: Handle): void {
   const setKeepAlive = function setKeepAlive(this: Handle, enable: unknown): unknown {
     if (!applying) {
       if (enable) {
-        if (this[kHolds] === true) return 0; // Node's values would only undo ours, which the kernel holds
+        if (holding(this)) return 0; // Node's values would only undo ours, which the kernel holds
         // The same object connecting again: Node applies its record
         // (afterConnect, before any 'connect' listener). Ours instead.
         const owner = ownerOf(this);
-        const config = isSocket(owner) ? configs.get(owner) : undefined;
+        // A process-wide socket waiting for its connect (armed) takes the default here.
+        const config = isSocket(owner) ? configs.get(owner) ?? (isArmed(owner) ? processDefault : undefined) : undefined;
         if (config?.enable === true && socketHandle(owner as net.Socket) === this && !(owner as net.Socket).connecting) {
           try {
             holdOn(owner as net.Socket, this, config);
@@ -137,10 +160,10 @@ function hook(handle: Handle): void {
             // socket is Node's (holdOn kept nothing).
           }
         }
-      } else if (this[kHolds] === true) {
+      } else if (holding(this)) {
         // Anyone's `false` is an explicit choice: it is honoured, and the
         // socket is Node's from here on (its own later calls work as in plain Node).
-        this[kHolds] = false;
+        this[kHolds] = undefined;
         const owner = ownerOf(this);
         if (isSocket(owner)) configs.set(owner, DISABLE);
       }
@@ -150,6 +173,7 @@ function hook(handle: Handle): void {
   };
   Object.defineProperty(setKeepAlive, 'length', { value: original.length });
   proto.setKeepAlive = setKeepAlive;
+  handleHooks.push({ proto, original, ours: setKeepAlive });
 }
 
 // --- Sockets -----------------------------------------------------------------
@@ -158,38 +182,57 @@ function hook(handle: Handle): void {
 export function applyNow(target: KeepAliveTarget, handle: Handle, config: Config): void {
   applying = true;
   try {
-    kernel.apply(target, handle, config);
+    kernel.apply(target, handle, config.enable ? config : turningOff(handle, config));
   } finally {
     applying = false;
   }
 }
 
+// Keepalive off leaves the socket or server as if keepalive had never been
+// configured: a user timeout ours derived from keepalive goes with it (0), one
+// given explicitly stays, and one we never set is left to whoever set it.
+const LEAVE_USER_TIMEOUT = -1;
+function turningOff(handle: Handle, config: Config): Config {
+  if ((config.given & GIVEN_USER_TIMEOUT) !== 0) return config;
+  const replaced = (handle[kHolds] ?? handle[kServes]) as Config | undefined;
+  const derived = replaced?.enable === true && (replaced.given & GIVEN_USER_TIMEOUT) === 0;
+  return derived ? config : { ...config, userTimeoutMs: LEAVE_USER_TIMEOUT };
+}
+
 /** Applies an enabling `config` to a connected socket and makes it sticky. */
 function holdOn(socket: net.Socket, handle: Handle, config: Config): void {
   applyNow(socket, handle, config);
-  hold(socket, handle);
+  hold(socket, handle, config, configs.has(socket));
 }
 
-/** The kernel socket behind `handle` holds its socket's enabling configuration: note it, and tell Node. */
-function hold(socket: net.Socket, handle: Handle): void {
-  handle[kHolds] = true;
+/**
+ * The kernel socket behind `handle` holds an enabling configuration: note it,
+ * and, for a configuration of the object's own (`explicit`), tell Node. Node's
+ * record is left alone for the process-wide default: written, it would outlive
+ * the registration (Node applies it at the object's next connect), and
+ * whatever turns keepalive off reaches the handle through the mode's own hook
+ * of socket.setKeepAlive (offByNode) instead.
+ */
+function hold(socket: net.Socket, handle: Handle, config: Config, explicit: boolean): void {
+  handle[kHolds] = config;
   hook(handle);
-  writeRecord(socket, true);
+  if (explicit) writeRecord(socket, true);
 }
 
-/** The socket's keepalive is off, by its configuration: nothing of ours holds. */
-function letGo(socket: net.Socket, handle: Handle | null | undefined): void {
-  if (handle != null) handle[kHolds] = false;
+/** The socket's keepalive is off, by its configuration (ours, not sticky). */
+function letGo(socket: net.Socket, handle: Handle | null | undefined, config: Config): void {
+  if (handle != null) handle[kHolds] = config;
   writeRecord(socket, false);
 }
 
 /** Configures a connected socket now and keeps the configuration for its next connect. */
 export function configureConnected(socket: net.Socket, handle: Handle, config: Config): void {
+  explicitUse = true;
   watchDeadPeers();
   applyNow(socket, handle, config);
   configs.set(socket, config);
-  if (config.enable) hold(socket, handle);
-  else letGo(socket, handle);
+  if (config.enable) hold(socket, handle, config, true);
+  else letGo(socket, handle, config);
 }
 
 /**
@@ -199,6 +242,7 @@ export function configureConnected(socket: net.Socket, handle: Handle, config: C
  * (afterConnect) brings the hook in first.
  */
 export function configurePending(socket: net.Socket, config: Config): void {
+  explicitUse = true;
   watchDeadPeers();
   configs.set(socket, config);
   writeRecord(socket, config.enable);
@@ -211,8 +255,9 @@ export function configurePending(socket: net.Socket, config: Config): void {
 // close that comes instead when it fails or is destroyed first. Each removes
 // both, so neither outlives the wait. Prepended: ours runs before the
 // application's own listeners.
+const isArmed = (socket: net.Socket): boolean => socket.listenerCount('close', disarm) > 0;
 function arm(socket: net.Socket): void {
-  if (socket.listenerCount('close', disarm) > 0) return;
+  if (isArmed(socket)) return;
   socket.prependListener('connect', onConnect);
   socket.prependListener('close', disarm);
 }
@@ -235,7 +280,7 @@ function onConnect(this: net.Socket): void {
   if (config === undefined) return;
   const handle = socketHandle(this);
   if (handle == null) return; // an earlier 'connect' listener destroyed it
-  if (config.enable && handle[kHolds] === true) return; // the hook applied it in afterConnect
+  if (config.enable && holding(handle)) return; // the hook applied it in afterConnect
   try {
     applyNow(this, handle, config);
   } catch (error) {
@@ -243,8 +288,8 @@ function onConnect(this: net.Socket): void {
     notApplied(this, config, error as Error);
     return;
   }
-  if (config.enable) hold(this, handle);
-  else letGo(this, handle);
+  if (config.enable) hold(this, handle, config, configs.has(this));
+  else letGo(this, handle, config);
 }
 
 // A configuration applied after its caller returned (on a connect, a listen or
@@ -275,6 +320,7 @@ interface NodeServer extends net.Server {
  * with keepalive off), so the process-wide mode leaves the server off.
  */
 export function configureServer(server: net.Server, config: Config): void {
+  explicitUse = true;
   watchDeadPeers();
   configs.set(server, config);
   watchListens();
@@ -324,23 +370,37 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
   //   setKeepAlive on the new handle before 'connection', finds it held and
   //   costs no syscall (the hook answers it).
   const close = handle.close as ((...args: unknown[]) => unknown) | undefined;
+  const accept = handle.onconnection as ((...args: unknown[]) => unknown) | undefined;
+  servingHandles.set(handle, { server, close, accept });
   if (typeof close === 'function') {
     handle.close = function (this: Handle) {
       stopServing(server, this);
+      restoreHandle(this);
       // eslint-disable-next-line prefer-rest-params
       return Reflect.apply(close, this, arguments);
     };
   }
-  const accept = handle.onconnection as ((...args: unknown[]) => unknown) | undefined;
   if (typeof accept === 'function' && acceptedInherit && !listensInPrimary(server)) {
     hook(handle); // the accepted handles share its class
     handle.onconnection = function (this: Handle, error: unknown, client?: Handle) {
       // kServes is set only while the server serves an enabling configuration.
-      if (client != null && this[kServes] !== undefined) client[kHolds] = true;
+      if (client != null && this[kServes] !== undefined) client[kHolds] = this[kServes];
       // eslint-disable-next-line prefer-rest-params
       return Reflect.apply(accept, this, arguments);
     };
   }
+}
+
+// The listening handles whose close and accept callback are wrapped, while
+// they listen: the process-wide mode's end gives them back their own.
+const servingHandles = new Map<Handle, { server: net.Server; close: unknown; accept: unknown }>();
+function restoreHandle(handle: Handle): void {
+  const own = servingHandles.get(handle);
+  if (own === undefined) return;
+  servingHandles.delete(handle);
+  handle.close = own.close;
+  handle.onconnection = own.accept;
+  delete handle[kWatched];
 }
 
 function stopServing(server: net.Server, handle: Handle): void {
@@ -364,12 +424,12 @@ function adopt(this: NodeServer, socket: net.Socket): void {
   if (config === undefined || handle == null) return;
   try {
     // Held already: inherited, and noted so by the accept callback (above).
-    if (handle[kHolds] !== true) applyNow(socket, handle, config);
+    if (!holding(handle)) applyNow(socket, handle, config);
   } catch (error) {
     notApplied(socket, config, error as Error);
     return;
   }
-  hold(socket, handle);
+  hold(socket, handle, config, configs.has(this));
 }
 
 // A server that begins to listen is configured once its listening socket
@@ -378,7 +438,8 @@ function adopt(this: NodeServer, socket: net.Socket): void {
 // worker asking its primary). A failed listen leaves that one-time listener
 // in place until the server listens.
 function onListening(this: NodeServer): void {
-  const config = configs.get(this) ?? byDefault.get(this);
+  // The default a server took follows it through re-listens while the mode lasts, no longer.
+  const config = configs.get(this) ?? (processDefault !== undefined ? byDefault.get(this) : undefined);
   const handle = serverHandle(this);
   if (config === undefined || handle == null) return;
   // The process-wide mode leaves alone a Unix-domain socket or pipe, and a
@@ -399,9 +460,12 @@ function listen(this: NodeServer): net.Server {
   if (processDefault !== undefined && !byDefault.has(this)) byDefault.set(this, processDefault);
   // eslint-disable-next-line prefer-rest-params
   const result = nodeListen!.apply(this, arguments as unknown as unknown[]);
-  if (configs.has(this) || byDefault.has(this)) {
-    if (serverHandle(this) != null && this.listening) onListening.call(this);
-    else awaitListening(this);
+  if (configs.has(this) || (processDefault !== undefined && byDefault.has(this))) {
+    if (serverHandle(this) != null && this.listening) {
+      // Listening already: configured once, now, and not again at 'listening'.
+      this.removeListener('listening', onListening);
+      onListening.call(this);
+    } else awaitListening(this);
   }
   return result;
 }
@@ -414,21 +478,6 @@ function watchListens(): void {
 }
 
 // --- The dead-peer event ---------------------------------------------------------
-
-/**
- * The configuration of ours a socket holds now, if any: its own (setKeepAlive,
- * a client helper), or the one its kernel socket took from the process-wide
- * mode or inherited from a configured listening socket of this process.
- */
-export function configurationInForce(socket: net.Socket): Config | undefined {
-  const explicit = configs.get(socket);
-  if (explicit !== undefined) return explicit;
-  const handle = socketHandle(socket);
-  if (handle == null || handle[kHolds] !== true) return undefined;
-  const server = (socket as { server?: net.Server | null }).server;
-  const served = server == null ? undefined : (serverHandle(server)?.[kServes] as Config | undefined);
-  return served ?? processDefault;
-}
 
 // net.Socket.prototype._destroy: a socket the kernel failed with ETIMEDOUT
 // on a read or a write (a connect that timed out never had a peer) still has
@@ -485,10 +534,44 @@ function connect(this: net.Socket): net.Socket {
   return nodeConnect!.apply(this, args);
 }
 
+const socketSetKeepAliveProto = net.Socket.prototype as unknown as { setKeepAlive: (...args: unknown[]) => net.Socket };
+let nodeSocketSetKeepAlive: ((...args: unknown[]) => net.Socket) | undefined;
+
+// Node's socket.setKeepAlive(false) (or, where Node takes an options object,
+// { enable: false }) turns keepalive off. Node passes it on to the handle only
+// when its record says "on", and the mode does not write that record (hold):
+// where Node kept the call to itself, it is passed on here, and the socket is
+// Node's from then on, as with any `false`.
+const TAKES_OPTIONS = net.Socket.prototype.setKeepAlive.length >= 4;
+function asksOff(enable: unknown): boolean {
+  if (TAKES_OPTIONS && enable !== null && typeof enable === 'object') return (enable as { enable?: unknown }).enable === false;
+  return !enable;
+}
+function offByNode(this: net.Socket, enable?: unknown): net.Socket {
+  // eslint-disable-next-line prefer-rest-params
+  const result = nodeSocketSetKeepAlive!.apply(this, arguments as unknown as unknown[]);
+  if (asksOff(enable)) {
+    const handle = socketHandle(this);
+    if (handle != null && holding(handle)) (handle.setKeepAlive as HandleSetKeepAlive).call(handle, false, 0);
+  }
+  return result;
+}
+
+/** Puts `ours` back to `original` on `owner[key]`, unless someone wrapped ours since: then it stays, passing every call straight on. */
+function unwrap(owner: object, key: string, ours: unknown, original: unknown): boolean {
+  const o = owner as Record<string, unknown>;
+  if (o[key] !== ours) return false;
+  o[key] = original;
+  return true;
+}
+
 /**
  * Makes `config` the default for every TCP connection the process opens and
  * every TCP server it starts from now on (undefined: none). Wraps
- * net.Socket.prototype.connect and net.Server.prototype.listen while there is one.
+ * net.Socket.prototype.connect and .setKeepAlive and net.Server.prototype.listen
+ * while there is one; with none, every function the mode replaced is given
+ * back (the handle classes' setKeepAlive and listen too, unless an explicit
+ * configuration needs them) and the process behaves as plain Node.
  */
 export function setProcessDefault(config: Config | undefined): void {
   processDefault = config;
@@ -499,9 +582,28 @@ export function setProcessDefault(config: Config | undefined): void {
       nodeConnect = socketProto.connect;
       socketProto.connect = connect;
     }
-  } else if (nodeConnect !== undefined && socketProto.connect === connect) {
-    // Someone may have wrapped ours since: then it stays, passing every call straight on.
-    socketProto.connect = nodeConnect;
-    nodeConnect = undefined;
+    if (nodeSocketSetKeepAlive === undefined) {
+      nodeSocketSetKeepAlive = socketSetKeepAliveProto.setKeepAlive;
+      Object.defineProperty(offByNode, 'length', { value: nodeSocketSetKeepAlive.length });
+      socketSetKeepAliveProto.setKeepAlive = offByNode;
+    }
+    return;
   }
+  if (nodeConnect !== undefined && unwrap(socketProto, 'connect', connect, nodeConnect)) nodeConnect = undefined;
+  if (nodeSocketSetKeepAlive !== undefined && unwrap(socketSetKeepAliveProto, 'setKeepAlive', offByNode, nodeSocketSetKeepAlive)) {
+    nodeSocketSetKeepAlive = undefined;
+  }
+  for (const [handle, { server }] of [...servingHandles]) {
+    if (configs.has(server)) continue;
+    stopServing(server, handle);
+    restoreHandle(handle);
+  }
+  if (explicitUse) return;
+  if (nodeDestroy !== undefined && unwrap(destroyProto, '_destroy', beforeDestroy, nodeDestroy)) nodeDestroy = undefined;
+  if (nodeListen !== undefined && unwrap(serverProto, 'listen', listen, nodeListen)) nodeListen = undefined;
+  for (const { proto, original, ours } of handleHooks.splice(0)) {
+    if (unwrap(proto, 'setKeepAlive', ours, original)) hooked.delete(proto);
+    else handleHooks.push({ proto, original, ours });
+  }
+  lastHooked = null;
 }

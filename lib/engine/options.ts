@@ -33,7 +33,7 @@ export const OPTION_KEYS: readonly OptionKey[] = ['enable', 'idle', 'interval', 
 // their defaults (bit `1 << i` for OPTION_KEYS[i]).
 const GIVEN_INTERVAL = 1 << 2;
 const GIVEN_COUNT = 1 << 3;
-const GIVEN_USER_TIMEOUT = 1 << 4;
+export const GIVEN_USER_TIMEOUT = 1 << 4;
 
 // A switch, not a Set: this runs for every key of every call.
 function isOptionKey(key: string): boolean {
@@ -62,7 +62,10 @@ const DEFAULT_CONFIG: Readonly<NativeConfig> = Object.freeze({
   given: 0,
 });
 
-export const DISABLE_CONFIG: Readonly<NativeConfig> = Object.freeze({ ...DEFAULT_CONFIG, enable: false });
+// Off leaves a socket as if keepalive had never been configured: the user
+// timeout derived from keepalive goes with it (0, the system's behaviour);
+// only one the caller gives explicitly is set with it.
+export const DISABLE_CONFIG: Readonly<NativeConfig> = Object.freeze({ ...DEFAULT_CONFIG, enable: false, userTimeoutMs: 0 });
 
 export function integer(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number') throw invalidArgType(name, ['number'], value);
@@ -197,9 +200,12 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
   // The derived timeout matches the idle-peer deadline, so a peer that vanishes
   // with data in flight is dropped no later than an idle one. Its largest
   // possible value (32767 s * 128) exceeds the kernel's int, hence the cap.
+  // Off (enable: false) derives none: a derived timeout must not outlive the keepalive it was derived from.
   const timeoutMs =
     userTimeout === undefined
-      ? Math.min((idleSeconds + intervalSeconds * probeCount) * 1000, MAX_DERIVED_USER_TIMEOUT)
+      ? enable === false
+        ? 0
+        : Math.min((idleSeconds + intervalSeconds * probeCount) * 1000, MAX_DERIVED_USER_TIMEOUT)
       : userTimeoutMs(userTimeout);
   const given =
     (interval === undefined ? 0 : GIVEN_INTERVAL) |

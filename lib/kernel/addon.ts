@@ -35,7 +35,7 @@ export interface Binding {
    * from slots: [idleSeconds, intervalSeconds, count, userTimeoutMs].
    */
   enable(fd: number): NativeFailure | undefined;
-  /** SO_KEEPALIVE=0 on a TCP socket; nothing else changes. */
+  /** TCP_USER_TIMEOUT from slots[3] (-1: left as it is), then SO_KEEPALIVE=0, on a TCP socket; nothing else changes. */
   disable(fd: number): NativeFailure | undefined;
   /** On success fills slots with [enable, idleSeconds, intervalSeconds, count, userTimeoutMs]. */
   read(fd: number): NativeFailure | undefined;
@@ -270,6 +270,12 @@ export function enable(binding: Binding, fd: number, config: Readonly<NativeConf
   return binding.enable(fd);
 }
 
+/** Keepalive off, with the user timeout the configuration holds (-1: the kernel's is left as it is). */
+function disable(binding: Binding, fd: number, config: Readonly<NativeConfig>): NativeFailure | undefined {
+  slotsOf(binding)[3] = config.userTimeoutMs;
+  return binding.disable(fd);
+}
+
 // `fd` is a C++ accessor, and a handle's fd never changes while the handle is
 // open (a closed handle is no longer any socket's `_handle`), so it is read
 // once and kept on the handle itself: tied to that handle object, never to an
@@ -382,7 +388,7 @@ export function addonKernel(binding: Binding): Kernel {
     cannotReadTcpInfo: unreachable,
     apply(_target, handle, config) {
       const fd = fdOf(handle);
-      const failure = config.enable ? enable(binding, fd, config) : binding.disable(fd);
+      const failure = config.enable ? enable(binding, fd, config) : disable(binding, fd, config);
       if (failure !== undefined) throw fromFailure(failure, names);
     },
     read(handle): KeepAliveState {

@@ -111,6 +111,7 @@ export interface NativeConfig {
   idleSeconds: number;
   intervalSeconds: number;
   count: number;
+  /** On a disabling configuration, -1 leaves the kernel's user timeout as it is. */
   userTimeoutMs: number;
   /**
    * Which options the caller gave rather than left to their defaults: bit
