@@ -6,12 +6,14 @@
 # where nothing else can load a macOS binary:
 #   macos-14 (arm64): prebuildify --napi --strip --arch arm64
 #   macos-13 (x64):   prebuildify --napi --strip --arch x64
-# each with --target set to the running Node's version: without it,
-# prebuildify --napi builds against the newest Node that node-abi knows (26),
-# whose headers target macOS 13.5. On Linux it builds the glibc prebuild as
-# `npm run prebuild` does (with --tag-libc), which is how it is checked on
-# the development machine (there with npm_config_nodedir=/usr: node-gyp
-# cannot download headers on it).
+# each with --target set to the running Node's version, so node-gyp builds
+# against the headers of the Node that then loads it (without it,
+# prebuildify --napi takes the newest Node that node-abi knows). The oldest
+# macOS the binary runs on is binding.gyp's MACOSX_DEPLOYMENT_TARGET, which
+# scripts/check-tarball.cjs checks at the release's pack. On Linux it builds
+# the glibc prebuild as `npm run prebuild` does (with --tag-libc), which is
+# how it is checked on the development machine (there with
+# npm_config_nodedir=/usr: node-gyp cannot download headers on it).
 #
 # The build runs in a copy (package.json, binding.gyp, src/), so this clone's
 # build/ is left alone and the load check finds no build/ beside the
@@ -24,14 +26,6 @@ arch=${1:?usage: scripts/ci/prebuild-native.sh <arm64|x64>}
 here=$(node -p process.arch)
 [ "$arch" = "$here" ] || { echo "prebuild-native: asked for $arch on a $here machine, where it could not be loaded before it ships" >&2; exit 1; }
 platform="$(node -p process.platform)-$arch"
-# The oldest macOS a binary runs on is its headers' common.gypi's
-# MACOSX_DEPLOYMENT_TARGET: 10.15 in Node 20's (the oldest macOS Node 20
-# runs on), 11.0 in Node 22's, 13.5 in 24's and 26's. scripts/check-tarball.cjs
-# refuses a macOS prebuild newer than Node 20's floor.
-if [ "$(uname -s)" = Darwin ] && [ "$(node -p 'process.versions.node.split(".")[0]')" != 20 ]; then
-  echo "prebuild-native: build the macOS prebuild with Node 20, whose headers target macOS 10.15 (this is Node $(node --version))" >&2
-  exit 1
-fi
 flags=(--napi --strip --arch "$arch" --target "$(node -p process.versions.node)")
 [ "$(uname -s)" != Linux ] || flags+=(--tag-libc)
 cd "$root"
