@@ -18,6 +18,7 @@ export type { KeepAliveError, KeepAliveSystemError } from './engine/errors';
 export type { KeepAliveGoal, SystemDefaults } from './engine/plan';
 export type { Unregister } from './integrations/process-wide';
 export type { TcpInfo, TcpState } from './engine/tcp-info';
+export type { DeadPeer, DeadPeerCause } from './engine/dead-peer';
 export type { Inspection, InspectedSocket, InspectionSummary } from './tools/inspect';
 export { DEFAULTS } from './engine/defaults';
 

@@ -213,6 +213,26 @@ void Words(const uint8_t* bytes, double* out) {
   }
 }
 
+// endpoints(fd): both ends of a TCP socket, also after the kernel ended the
+// connection, as { family (4 or 6), localAddress, localPort, remoteAddress,
+// remotePort }; or a failure object whose syscall says what failed. Called
+// only when a dead-peer event has a subscriber.
+napi_value Endpoints(napi_env env, napi_callback_info info) {
+  int fd;
+  if (FdArg(env, info, &fd) == nullptr) return nullptr;
+  tcp_keepalive::Endpoints ends;
+  const char* syscall = "";
+  int err = tcp_keepalive::ReadEndpoints(fd, &ends, &syscall);
+  if (err != 0) return FailureObject(env, err, -1, syscall, false);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("family", Napi::Number::New(env, ends.family));
+  out.Set("localAddress", Napi::String::New(env, ends.local));
+  out.Set("localPort", Napi::Number::New(env, ends.local_port));
+  out.Set("remoteAddress", Napi::String::New(env, ends.remote));
+  out.Set("remotePort", Napi::Number::New(env, ends.remote_port));
+  return out;
+}
+
 // peekProcess(pid): every TCP socket process `pid` holds, as a Float64Array
 // of kPeekStride numbers per socket; or a failure object whose syscall says
 // what failed. One call per inspection, however many sockets.
@@ -292,6 +312,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   states.Freeze();
   exports.Set("tcpStateNames", states);
   exports.Set("peekProcess", Function(env, "peekProcess", PeekProcess, instance));
+  exports.Set("endpoints", Function(env, "endpoints", Endpoints, instance));
   exports.Set("peekStride", Napi::Number::New(env, kPeekStride));
   exports.Set("supportedOptions",
               Napi::Number::New(env, tcp_keepalive::SupportedOptions()));

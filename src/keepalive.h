@@ -113,6 +113,22 @@ const char* TcpStateName(int state);
 // for at most that many bytes, as such a kernel answers (the tests use it).
 int ReadTcpInfo(int fd, double* info, Failure* failure, unsigned max_bytes = 0);
 
+// A connection's two ends as the kernel has them, the addresses as
+// inet_ntop writes them ("127.0.0.1", "::1").
+struct Endpoints {
+  int family;  // 4 (IPv4) or 6 (IPv6)
+  char local[46];  // INET6_ADDRSTRLEN
+  char remote[46];
+  int local_port;
+  int remote_port;
+};
+
+// Reads both ends of a TCP socket, also once the kernel has ended the
+// connection (after ETIMEDOUT the state is CLOSED and getpeername answers
+// ENOTCONN; Linux still gives the peer through SO_PEERNAME). Returns 0, or
+// -errno with `syscall` naming what failed ("getsockname", "getsockopt").
+int ReadEndpoints(int fd, Endpoints* out, const char** syscall);
+
 // One TCP socket of another process, as read through a copy of its fd.
 struct PeekedSocket {
   int fd;                // its number in that process

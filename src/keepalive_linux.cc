@@ -5,6 +5,7 @@
 // with pidfd_open(2) and pidfd_getfd(2) (Linux 5.6).
 #include "keepalive.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -230,6 +231,34 @@ int ReadTcpInfo(int fd, double* out, Failure* failure, unsigned max_bytes) {
   out[kInfoSinceDataReceivedMs] = FIELD(tcpi_last_data_recv, info.tcpi_last_data_recv);
   out[kInfoSinceAckReceivedMs] = FIELD(tcpi_last_ack_recv, info.tcpi_last_ack_recv);
 #undef FIELD
+  return 0;
+}
+
+int ReadEndpoints(int fd, Endpoints* out, const char** syscall_name) {
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) {
+    *syscall_name = "getsockname";
+    return -errno;
+  }
+  // SO_PEERNAME answers in any state, but only for a buffer no longer than
+  // the family's address (net/core/sock.c): EINVAL otherwise.
+  sockaddr_storage remote{};
+  len = local.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERNAME, &remote, &len) != 0) {
+    *syscall_name = "getsockopt";
+    return -errno;
+  }
+  const bool v6 = local.ss_family == AF_INET6;
+  const auto* l4 = reinterpret_cast<const sockaddr_in*>(&local);
+  const auto* r4 = reinterpret_cast<const sockaddr_in*>(&remote);
+  const auto* l6 = reinterpret_cast<const sockaddr_in6*>(&local);
+  const auto* r6 = reinterpret_cast<const sockaddr_in6*>(&remote);
+  out->family = v6 ? 6 : 4;
+  inet_ntop(local.ss_family, v6 ? static_cast<const void*>(&l6->sin6_addr) : &l4->sin_addr, out->local, sizeof(out->local));
+  inet_ntop(local.ss_family, v6 ? static_cast<const void*>(&r6->sin6_addr) : &r4->sin_addr, out->remote, sizeof(out->remote));
+  out->local_port = ntohs(v6 ? l6->sin6_port : l4->sin_port);
+  out->remote_port = ntohs(v6 ? r6->sin6_port : r4->sin_port);
   return 0;
 }
 

@@ -58,6 +58,11 @@ int ReadTcpInfo(int, double*, Failure* failure, unsigned) {
   return Unsupported(kTcpInfo, true, failure);
 }
 
+int ReadEndpoints(int, Endpoints*, const char** syscall_name) {
+  *syscall_name = "getsockname";
+  return -ENOSYS;
+}
+
 int PeekProcessSockets(int, std::vector<PeekedSocket>*,
                        const char** syscall_name, Failure*) {
   *syscall_name = "pidfd_open";

@@ -14,15 +14,18 @@ interface Outcome {
   message?: string;
   afterMs: number;
   errors: Array<{ code: string; afterMs: number }>;
+  deadPeers: Array<{ ofTheStream: boolean; code: string; remoteAddress: string; remotePort: number; cause: string; budget: number; afterMs: number }>;
+  reconnected?: { value: string; newStream: boolean; afterMs: number };
 }
 
-function outage(withHelper: boolean): Promise<Outcome> {
+function outage(withHelper: boolean, reconnect = false): Promise<Outcome> {
   const tools = outageTools();
   if (isUnavailable(tools)) throw new Error(tools.missing);
   const input = {
     ip: tools.ip,
     redisServer: 'redis-server',
     withHelper,
+    reconnect,
     waitMs: 10_000,
     // Fail fast once the socket fails, instead of queueing for a reconnect:
     // ioredis's own retry policy decides what happens after the socket error.
@@ -49,7 +52,17 @@ describe.runIf(ok)('ioredis when the Redis server vanishes with a command in fli
     expect(withHelper.errors[0]).toMatchObject({ code: 'ETIMEDOUT' });
     expect(withHelper.errors[0]!.afterMs).toBeLessThanOrEqual(5000);
     // ioredis's own keepAlive (30 s, Node's) never bounds data in flight.
-    expect(without).toMatchObject({ command: 'pending', errors: [] });
+    expect(without).toMatchObject({ command: 'pending', errors: [], deadPeers: [] });
     expect(without.afterMs).toBeGreaterThanOrEqual(10_000);
+  }, 60_000);
+
+  it('tcp-keepalive:dead-peer names the Redis server and the user timeout, once, before the error; ioredis then reconnects and is answered', async () => {
+    const run = await outage(true, true);
+    expect(run.command).toBe('rejected');
+    expect(run.deadPeers).toEqual([
+      { ofTheStream: true, code: 'ETIMEDOUT', remoteAddress: '127.0.0.2', remotePort: 6379, cause: 'userTimeout', budget: 2000, afterMs: expect.any(Number) },
+    ]);
+    expect(run.deadPeers[0]!.afterMs).toBeLessThanOrEqual(run.errors[0]!.afterMs);
+    expect(run.reconnected).toMatchObject({ value: 'v', newStream: true });
   }, 60_000);
 });

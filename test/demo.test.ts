@@ -48,7 +48,18 @@ describe.runIf(namespaces)('tcp-keepalive demo', () => {
 
     // Which case is which, and what getTcpInfo read while it happened.
     expect(stdout).toMatch(/^ {2}idle peer: a blackhole route drops every packet to the peer\. Nothing is in flight, so only keepalive$/m);
-    const readings = (row: string) => stdout.split('\n').filter((l) => new RegExp(`^\\s+\\d+\\.\\d s\\s+${row}\\s{2}`).test(l));
+    const rows = (row: string) => stdout.split('\n').filter((l) => new RegExp(`^\\s+\\d+\\.\\d s\\s+${row}\\s{2}`).test(l));
+    const readings = (row: string) => rows(row).filter((l) => !l.includes('tcp-keepalive:dead-peer: '));
+    // What a subscriber to tcp-keepalive:dead-peer is told, once per tcp-keepalive socket, just before its error.
+    const told = (row: string) => rows(row).filter((l) => l.includes('tcp-keepalive:dead-peer: '));
+    expect(told('idle peer')).toHaveLength(1);
+    expect(told('idle peer')[0]).toMatch(
+      /^\s+[2-4]\.\d s\s+idle peer\s+tcp-keepalive:dead-peer: dead peer 127\.0\.0\.2:\d+ \(from 127\.0\.0\.3:\d+\): keepalive, 2 probes unanswered, silent for [2-4](\.\d)? s; the configuration promised 3 s$/,
+    );
+    expect(told('data in flight')).toHaveLength(1);
+    expect(told('data in flight')[0]).toMatch(
+      /^\s+[23]\.\d s\s+data in flight\s+tcp-keepalive:dead-peer: dead peer 127\.0\.0\.2:\d+ \(from 127\.0\.0\.3:\d+\): user timeout, data unacknowledged for [2-4](\.\d)? s; the configuration promised 2 s$/,
+    );
     const idle = readings('idle peer');
     // Half-way between probes (they go out at 1 s and 2 s): 0, 1, 2 unanswered, then the kernel gives up.
     expect(idle.slice(0, 3).map((l) => /(\d) of 2 keepalive probes unanswered, nothing received for \d+\.\d s$/.exec(l)?.[1])).toEqual(['0', '1', '2']);

@@ -37,6 +37,8 @@
 import net = require('node:net');
 import { kernel } from '../kernel';
 import { isSocket, listensInPrimary, serverHandle, socketHandle, type Handle, type KeepAliveTarget } from './handles';
+import { deadPeerUnread, publishDeadPeer } from './dead-peer';
+import { deadPeer } from './diagnostics';
 import { DISABLE_CONFIG as DISABLE, type NativeConfig } from './options';
 
 type Config = Readonly<NativeConfig>;
@@ -183,6 +185,7 @@ function letGo(socket: net.Socket, handle: Handle | null | undefined): void {
 
 /** Configures a connected socket now and keeps the configuration for its next connect. */
 export function configureConnected(socket: net.Socket, handle: Handle, config: Config): void {
+  watchDeadPeers();
   applyNow(socket, handle, config);
   configs.set(socket, config);
   if (config.enable) hold(socket, handle);
@@ -196,6 +199,7 @@ export function configureConnected(socket: net.Socket, handle: Handle, config: C
  * (afterConnect) brings the hook in first.
  */
 export function configurePending(socket: net.Socket, config: Config): void {
+  watchDeadPeers();
   configs.set(socket, config);
   writeRecord(socket, config.enable);
   const handle = socketHandle(socket);
@@ -271,6 +275,7 @@ interface NodeServer extends net.Server {
  * with keepalive off), so the process-wide mode leaves the server off.
  */
 export function configureServer(server: net.Server, config: Config): void {
+  watchDeadPeers();
   configs.set(server, config);
   watchListens();
   const handle = serverHandle(server);
@@ -408,6 +413,52 @@ function watchListens(): void {
   serverProto.listen = listen;
 }
 
+// --- The dead-peer event ---------------------------------------------------------
+
+/**
+ * The configuration of ours a socket holds now, if any: its own (setKeepAlive,
+ * a client helper), or the one its kernel socket took from the process-wide
+ * mode or inherited from a configured listening socket of this process.
+ */
+export function configurationInForce(socket: net.Socket): Config | undefined {
+  const explicit = configs.get(socket);
+  if (explicit !== undefined) return explicit;
+  const handle = socketHandle(socket);
+  if (handle == null || handle[kHolds] !== true) return undefined;
+  const server = (socket as { server?: net.Server | null }).server;
+  const served = server == null ? undefined : (serverHandle(server)?.[kServes] as Config | undefined);
+  return served ?? processDefault;
+}
+
+// net.Socket.prototype._destroy: a socket the kernel failed with ETIMEDOUT
+// on a read or a write (a connect that timed out never had a peer) still has
+// its handle open here, so the kernel's account can be read before Node
+// closes it (lib/engine/dead-peer.ts). Wrapped once, when a socket or server
+// is first configured.
+const destroyProto = net.Socket.prototype as unknown as { _destroy: (error: Error | null, callback: (error?: Error | null) => void) => void };
+let nodeDestroy: typeof destroyProto._destroy | undefined;
+
+function beforeDestroy(this: net.Socket, error: Error | null): void {
+  const e = error as NodeJS.ErrnoException | null;
+  if (e !== null && e.code === 'ETIMEDOUT' && e.syscall !== 'connect' && deadPeer().hasSubscribers) {
+    try {
+      const config = configurationInForce(this);
+      const handle = socketHandle(this);
+      if (config !== undefined && handle != null) publishDeadPeer(this, handle, config, e);
+    } catch (failure) {
+      deadPeerUnread(failure as Error);
+    }
+  }
+  // eslint-disable-next-line prefer-rest-params
+  return Reflect.apply(nodeDestroy!, this, arguments) as void;
+}
+
+function watchDeadPeers(): void {
+  if (nodeDestroy !== undefined) return;
+  nodeDestroy = destroyProto._destroy;
+  destroyProto._destroy = beforeDestroy;
+}
+
 // --- The process-wide mode's part ---------------------------------------------
 
 const socketProto = net.Socket.prototype as unknown as { connect: (...args: unknown[]) => net.Socket };
@@ -442,6 +493,7 @@ function connect(this: net.Socket): net.Socket {
 export function setProcessDefault(config: Config | undefined): void {
   processDefault = config;
   if (config !== undefined) {
+    watchDeadPeers();
     watchListens();
     if (nodeConnect === undefined) {
       nodeConnect = socketProto.connect;

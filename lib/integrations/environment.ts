@@ -1,5 +1,6 @@
 // The TCP_KEEPALIVE environment variable's syntax, for tcp-keepalive/register:
-// options (idle=10s,interval=2s,count=3) or a deadline (within=30s).
+// options (idle=10s,interval=2s,count=3) or a deadline (within=30s), and
+// what to log (log=dead-peer).
 import { parseDuration } from '../engine/durations';
 import { invalidArgValue } from '../engine/errors';
 import { toNativeConfig, type KeepAliveOptions } from '../engine/options';
@@ -7,19 +8,33 @@ import type * as Plan from '../engine/plan';
 
 const OPTION_DURATIONS = ['idle', 'interval', 'userTimeout'] as const;
 const GOAL_DURATIONS = ['within', 'idle-below'] as const;
-const ENV_KEYS = [...OPTION_DURATIONS, 'count', ...GOAL_DURATIONS];
+const LOG = 'log';
+const ENV_KEYS = [...OPTION_DURATIONS, 'count', ...GOAL_DURATIONS, LOG];
+/** What `log=` can name: each a diagnostics_channel message, one line each on stderr. */
+const LOGS = ['dead-peer'];
+
+/** What TCP_KEEPALIVE asks of tcp-keepalive/register. */
+export interface EnvironmentSettings {
+  /** The process-wide configuration; undefined for `off` (no registration). */
+  options: KeepAliveOptions | undefined;
+  /** `log=dead-peer`: a line on stderr for every tcp-keepalive:dead-peer message. */
+  logDeadPeers: boolean;
+}
+
+/** The options TCP_KEEPALIVE names (see readEnvironment). */
+export const optionsFromEnvironment = (text: string): KeepAliveOptions | undefined => readEnvironment(text).options;
 
 /**
  * Reads the TCP_KEEPALIVE syntax: `idle=10s,interval=2s,count=3,userTimeout=20s`
  * (any subset; left-out options as in setKeepAlive), or `within=30s` with
- * optional `idle-below=4m` (planned with planKeepAlive). Empty means the
- * defaults; `off` means no registration (undefined). Throws the errors
- * setKeepAlive throws for the same values.
+ * optional `idle-below=4m` (planned with planKeepAlive); either with
+ * `log=dead-peer`. Empty means the defaults; `off` means no registration.
+ * Throws the errors setKeepAlive throws for the same values.
  */
-export function optionsFromEnvironment(text: string): KeepAliveOptions | undefined {
+export function readEnvironment(text: string): EnvironmentSettings {
   const value = text.trim();
-  if (value === 'off') return undefined;
-  if (value === '') return {};
+  if (value === 'off') return { options: undefined, logDeadPeers: false };
+  if (value === '') return { options: {}, logDeadPeers: false };
   const pairs = new Map<string, string>();
   for (const part of value.split(',')) {
     const eq = part.indexOf('=');
@@ -30,6 +45,15 @@ export function optionsFromEnvironment(text: string): KeepAliveOptions | undefin
     if (pairs.has(key)) throw invalidArgValue('TCP_KEEPALIVE', text, `sets ${key} twice`);
     pairs.set(key, part.slice(eq + 1).trim());
   }
+  const log = pairs.get(LOG);
+  if (log !== undefined && !LOGS.includes(log)) {
+    throw invalidArgValue('TCP_KEEPALIVE', text, `has log='${log}': what can be logged is ${LOGS.join(', ')}`);
+  }
+  pairs.delete(LOG);
+  return { options: optionsOf(pairs, text), logDeadPeers: log !== undefined };
+}
+
+function optionsOf(pairs: Map<string, string>, text: string): KeepAliveOptions {
   const duration = (key: string): number => {
     try {
       return parseDuration(pairs.get(key)!);

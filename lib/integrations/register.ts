@@ -1,17 +1,19 @@
 // tcp-keepalive/register: `node --import tcp-keepalive/register app.js` (or
 // --require, or either in NODE_OPTIONS) configures every TCP connection the
 // process opens or accepts, with the options in the TCP_KEEPALIVE environment
-// variable. A bad value stops the process here, before any application code
-// runs, with one line on stderr and exit code 9 (Node's own code for an
-// invalid argument).
-import { optionsFromEnvironment } from './environment';
+// variable, and with `log=dead-peer` there logs every dead peer on stderr. A
+// bad value stops the process here, before any application code runs, with
+// one line on stderr and exit code 9 (Node's own code for an invalid argument).
+import { logDeadPeers } from './dead-peer-log';
+import { readEnvironment } from './environment';
 import { register } from './process-wide';
 import type { KeepAliveError } from '../engine/errors';
 
 const text = process.env.TCP_KEEPALIVE ?? '';
 try {
-  const options = optionsFromEnvironment(text);
+  const { options, logDeadPeers: log } = readEnvironment(text);
   if (options !== undefined) register(options);
+  if (log) logDeadPeers();
 } catch (error) {
   const { code, message } = error as KeepAliveError;
   process.stderr.write(`tcp-keepalive/register: TCP_KEEPALIVE=${JSON.stringify(text)} is invalid: ${message} [${code}]\n`);

@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path = require('node:path');
 import { getSystemErrorName } from 'node:util';
 import { coded, notTcp, unsupported, type KeepAliveError, type KeepAliveSystemError } from '../engine/errors';
-import type { Handle, KeepAliveState, Kernel, NativeConfig, PeekedSocket, TcpInfo, TcpState } from './seam';
+import type { Endpoints, Handle, KeepAliveState, Kernel, NativeConfig, PeekedSocket, TcpInfo, TcpState } from './seam';
 
 /** What a native call reports when a syscall failed (success is `undefined`). */
 export interface NativeFailure {
@@ -25,7 +25,7 @@ export interface NativeFailure {
 export interface PeekFailure {
   readonly errno: number;
   readonly option: number;
-  readonly syscall: 'pidfd_open' | 'open' | 'fdopendir' | 'readdir' | 'readlinkat' | 'pidfd_getfd' | 'readlink' | 'getsockopt';
+  readonly syscall: 'pidfd_open' | 'open' | 'fdopendir' | 'readdir' | 'readlinkat' | 'pidfd_getfd' | 'readlink' | 'getsockname' | 'getsockopt';
   readonly notTcp: boolean;
 }
 
@@ -62,6 +62,8 @@ export interface Binding {
    */
   peekProcess(pid: number): Float64Array | PeekFailure;
   readonly peekStride: number;
+  /** Both ends of a TCP socket, also after the kernel ended the connection (Linux). */
+  endpoints(fd: number): { family: number; localAddress: string; localPort: number; remoteAddress: string; remotePort: number } | PeekFailure;
   /** Bit `1 << i` is set when optionNames[i] can be set and read on this build. */
   readonly supportedOptions: number;
   /**
@@ -336,7 +338,7 @@ export function tcpInfoReader(binding: Binding): (values: Float64Array, at: numb
 
 /** A failure of peekProcess as the system error a caller sees (`pidfd_getfd EPERM`), with `option` for a getsockopt. */
 export function fromPeekFailure(failure: PeekFailure, names: readonly string[]): KeepAliveError {
-  if (failure.syscall === 'getsockopt') return fromFailure({ ...failure, syscall: 'getsockopt' }, names);
+  if (failure.syscall === 'getsockopt' && failure.option >= 0) return fromFailure({ ...failure, syscall: 'getsockopt' }, names);
   const code = getSystemErrorName(failure.errno);
   const error = coded(new Error(`${failure.syscall} ${code}`), code) as KeepAliveError & { errno: number; syscall: string };
   error.errno = failure.errno;
@@ -401,6 +403,11 @@ export function addonKernel(binding: Binding): Kernel {
       const failure = nativeTcpInfo(fdOf(handle));
       if (failure !== undefined) throw fromFailure(failure, names);
       return readTcpInfo(tcpInfoSlots, 0);
+    },
+    endpoints(handle): Endpoints {
+      const out = binding.endpoints(fdOf(handle));
+      if ('errno' in out) throw fromPeekFailure(out, names);
+      return { ...out, family: out.family === 4 ? 'IPv4' : 'IPv6' };
     },
     peekProcess(pid): PeekedSocket[] {
       const out = binding.peekProcess(pid);

@@ -81,6 +81,9 @@ export function nodeKernel(where: string): Kernel {
     tcpInfo() {
       throw this.cannotReadTcpInfo();
     },
+    endpoints() {
+      throw this.cannotReadTcpInfo();
+    },
     peekProcess() {
       throw unsupported(`another process's sockets cannot be read on ${where}: that takes the native addon, which is not used here`);
     },

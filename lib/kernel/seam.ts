@@ -96,6 +96,15 @@ export interface PeekedSocket {
   tcpInfo: TcpInfo;
 }
 
+/** A connection's two ends, as the kernel has them. */
+export interface Endpoints {
+  family: 'IPv4' | 'IPv6';
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+}
+
 /** A validated configuration in the kernel's units, ready for the seam. */
 export interface NativeConfig {
   enable: boolean;
@@ -165,6 +174,11 @@ export interface Kernel {
   read(handle: Handle): KeepAliveState;
   /** Reads the live state of the socket or listening server whose `_handle` is `handle`, in one call. */
   tcpInfo(handle: Handle): TcpInfo;
+  /**
+   * Reads both ends of the connection whose `_handle` is `handle`, also once
+   * the kernel has ended it (Linux), in one call.
+   */
+  endpoints(handle: Handle): Endpoints;
   /**
    * Reads, without changing anything, every TCP socket process `pid` holds,
    * in one call. Throws a system error whose `syscall` says what failed

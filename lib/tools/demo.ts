@@ -2,6 +2,8 @@
 // long Node's built-in keepalive and tcp-keepalive take to notice, and, read
 // with getTcpInfo as it happens, what the kernel is doing meanwhile.
 import net = require('node:net');
+import { deadPeerLine } from '../engine/dead-peer';
+import { CHANNEL_NAMES } from '../engine/diagnostics';
 import { plural } from '../engine/durations';
 import { runtimeName } from '../kernel/node';
 import type { TcpInfo } from '../kernel/seam';
@@ -56,7 +58,7 @@ const demoCases = (inFlightCut: 'return' | 'blackhole'): readonly Case[] => [
     row: 'idle peer',
     column: 'tcp-keepalive',
     detail: 'userTimeout: 0',
-    scenario: { keepalive: ours(0), side: 'client', inFlight: false, waitMs: 20_000, sample: WATCH_IDLE },
+    scenario: { keepalive: ours(0), side: 'client', inFlight: false, waitMs: 20_000, sample: WATCH_IDLE, deadPeerEvents: true },
     expect: 'ETIMEDOUT',
     watch: true,
   },
@@ -70,11 +72,21 @@ const demoCases = (inFlightCut: 'return' | 'blackhole'): readonly Case[] => [
     row: 'data in flight',
     column: 'tcp-keepalive',
     detail: `userTimeout: ${USER_TIMEOUT_MS}`,
-    scenario: { keepalive: ours(USER_TIMEOUT_MS), side: 'client', inFlight: true, cut: inFlightCut, waitMs: 20_000, sample: WATCH_IN_FLIGHT },
+    scenario: {
+      keepalive: ours(USER_TIMEOUT_MS),
+      side: 'client',
+      inFlight: true,
+      cut: inFlightCut,
+      waitMs: 20_000,
+      sample: WATCH_IN_FLIGHT,
+      deadPeerEvents: true,
+    },
     expect: 'ETIMEDOUT',
     watch: true,
   },
 ];
+
+const DEAD_PEER_CHANNEL = CHANNEL_NAMES.deadPeer;
 
 const at = (ms: number) => `${(ms / 1000).toFixed(1).padStart(4)} s`;
 
@@ -150,7 +162,8 @@ export async function demo(io: DemoIO = { out: process.stdout, err: process.stde
     say('    and sends no keepalive probe; only a user timeout (TCP_USER_TIMEOUT) ends that.');
   }
   say('');
-  say('The tcp-keepalive sockets, read with getTcpInfo(socket) while it happens:');
+  say('The tcp-keepalive sockets, read with getTcpInfo(socket) while it happens, and what a subscriber to');
+  say(`${DEAD_PEER_CHANNEL} is told when the kernel gives up:`);
 
   const start = Date.now();
   const results: Array<OutageResult | undefined> = cases.map(() => undefined);
@@ -164,7 +177,11 @@ export async function demo(io: DemoIO = { out: process.stdout, err: process.stde
   const runs = cases.map((c, i) =>
     runOutage(c.scenario, c.watch ? (sample: OutageSample) => log(`  ${at(sample.atMs)}  ${c.row.padEnd(width)}  ${reading(c.row, sample.info)}`) : undefined).then((r) => {
       results[i] = r;
-      if (c.watch) log(`  ${at(r.afterMs)}  ${c.row.padEnd(width)}  ${ending(c, r)}`);
+      if (c.watch) {
+        // What a subscriber to tcp-keepalive:dead-peer was told, just before the socket's 'error'.
+        for (const event of r.deadPeers ?? []) if (event.watched) log(`  ${at(r.afterMs)}  ${c.row.padEnd(width)}  ${DEAD_PEER_CHANNEL}: ${deadPeerLine(event)}`);
+        log(`  ${at(r.afterMs)}  ${c.row.padEnd(width)}  ${ending(c, r)}`);
+      }
       if (!io.out.isTTY) say(`  done: ${name(c)}: ${describeResult(r)}`);
     }),
   );
@@ -213,8 +230,11 @@ export async function demo(io: DemoIO = { out: process.stdout, err: process.stde
   say('backoff climbing, for about 15 minutes (tcp_retries2 = 15): only TCP_USER_TIMEOUT bounds that, and Node');
   say('cannot set it, nor read anything back.');
 
+  // A tcp-keepalive socket that died must have told its subscriber, once.
   const wrong = cases.map((c, i) => ({ c, r: results[i]! })).filter(({ c, r }) =>
-    c.expect === 'open' ? r.outcome !== 'open' : r.outcome !== 'error' || r.code !== c.expect,
+    c.expect === 'open'
+      ? r.outcome !== 'open'
+      : r.outcome !== 'error' || r.code !== c.expect || (c.watch === true && r.deadPeers?.filter((e) => e.watched).length !== 1),
   );
   for (const { c, r } of wrong) {
     io.err.write(`unexpected: ${name(c)}: ${describeResult(r)} (expected ${c.expect})\n`);

@@ -3,12 +3,15 @@
 // route, or nftables dropping what it sends), prints a line per getTcpInfo
 // sample if asked, and last one JSON line saying what the socket saw.
 import { execFileSync } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import net = require('node:net');
 import { performance } from 'node:perf_hooks';
 import { setKeepAlive } from '../engine/keepalive';
+import { register } from '../integrations/process-wide';
 import { getTcpInfo } from '../engine/tcp-info';
-import { parseKeepaliveTimer, sampleLine, type OutageChildInput, type OutageResult, type OutageSample } from './outage';
+import type { DeadPeer } from '../engine/dead-peer';
+import { parseKeepaliveTimer, sampleLine, type OutageChildInput, type OutageDeadPeer, type OutageResult, type OutageSample } from './outage';
 
 // The server and the client get addresses of their own on lo, so that either
 // one can be made to vanish without touching the other.
@@ -18,6 +21,7 @@ const CLIENT_ADDRESS = '127.0.0.3';
 function configure(target: net.Socket | net.Server, input: OutageChildInput): void {
   const k = input.keepalive;
   if (k.with === 'tcp-keepalive') setKeepAlive(target, k.options);
+  else if (k.with === 'register') return; // every socket already: see main
   else if (k.with === 'node' && k.interval !== undefined) {
     // @types/node 20 knows two arguments; Node 24.21+ and 26 take four.
     (target as net.Socket as unknown as { setKeepAlive(...args: unknown[]): void }).setKeepAlive(true, k.initialDelay, k.interval, k.count);
@@ -30,11 +34,13 @@ function keepaliveTimer(ss: string, port: number): number | undefined {
 
 async function main(input: OutageChildInput): Promise<OutageResult> {
   execFileSync(input.ip, ['link', 'set', 'lo', 'up']);
+  if (input.keepalive.with === 'register') register(input.keepalive.options);
   const server = net.createServer();
   // The server side is configured through the listening socket, before
   // listen: the accepted socket must inherit it.
   if (input.side === 'server') {
     if (input.keepalive.with === 'node') throw new Error('Node has no keepalive for a listening socket');
+    if (input.keepalive.with === 'register') throw new Error('the process-wide mode configures both sides: watch the client');
     configure(server, input);
   }
   server.listen(0, SERVER_ADDRESS);
@@ -47,14 +53,25 @@ async function main(input: OutageChildInput): Promise<OutageResult> {
   const watched = input.side === 'client' ? client : peer;
   const other = input.side === 'client' ? peer : client;
   other.on('error', () => {}); // only the watched socket's fate is reported
+  if (input.configureOther !== undefined) setKeepAlive(other, input.configureOther);
 
   if (input.readTimer) {
     if (input.ss === undefined) throw new Error('ss (iproute2) is needed to read the keepalive timer');
     return { outcome: 'open', afterMs: 0, timerSeconds: keepaliveTimer(input.ss, watched.localPort!) };
   }
 
+  const deadPeers: OutageDeadPeer[] = [];
+  if (input.deadPeerEvents) {
+    subscribe('tcp-keepalive:dead-peer', (message) => {
+      const { socket, error, ...rest } = message as DeadPeer;
+      deadPeers.push({ ...rest, watched: socket === watched, error: (error as NodeJS.ErrnoException).code });
+    });
+  }
+
   const vanished = input.side === 'client' ? SERVER_ADDRESS : CLIENT_ADDRESS;
-  if (input.cut === 'return') {
+  if (input.peer === 'closes') other.end();
+  else if (input.peer === 'resets') other.resetAndDestroy();
+  else if (input.cut === 'return') {
     // Only what the peer sends is dropped: what the watched socket sends
     // leaves, and its ACK never comes back.
     if (input.nft === undefined) throw new Error('nft (nftables) is needed to cut only the way back');
@@ -86,7 +103,7 @@ async function main(input: OutageChildInput): Promise<OutageResult> {
   }
   const done = (result: OutageResult): OutageResult => {
     clearTimeout(sampler);
-    return input.sample === undefined ? result : { ...result, samples };
+    return { ...result, ...(input.sample === undefined ? {} : { samples }), ...(input.deadPeerEvents ? { deadPeers } : {}) };
   };
   return new Promise<OutageResult>((resolve) => {
     const timer = setTimeout(() => resolve(done({ outcome: 'open', afterMs: elapsed() })), input.waitMs);

@@ -7,12 +7,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path = require('node:path');
 import { createInterface } from 'node:readline';
+import type { DeadPeer } from '../engine/dead-peer';
 import type { KeepAliveOptions } from '../engine/options';
 import type { TcpInfo } from '../kernel/seam';
 
 /** How the watched socket is configured before its peer vanishes. */
 export type OutageKeepAlive =
   | { with: 'tcp-keepalive'; options: KeepAliveOptions }
+  // The process-wide mode: register(options) before any socket is made.
+  | { with: 'register'; options: KeepAliveOptions }
   // Node's own socket.setKeepAlive(true, initialDelay), or with interval and
   // count (initialDelay, interval, count) where Node takes four arguments (24.21+, 26).
   | { with: 'node'; initialDelay: number; interval?: number; count?: number }
@@ -37,7 +40,24 @@ export interface OutageScenario {
   cut?: 'blackhole' | 'return';
   /** Read getTcpInfo of the watched socket at firstMs after the peer vanished, then every everyMs, until the outcome. */
   sample?: { firstMs: number; everyMs: number };
+  /**
+   * What the peer does instead of vanishing: closes its end normally (FIN),
+   * or resets it (RST). Either way the watched socket hears of it at once.
+   */
+  peer?: 'vanishes' | 'closes' | 'resets';
+  /** Subscribe to `tcp-keepalive:dead-peer` in the child and report every message. */
+  deadPeerEvents?: boolean;
+  /** Configure the other end of the connection too (with setKeepAlive), so that it dies as well. */
+  configureOther?: KeepAliveOptions;
+  /**
+   * Start the child with `--require tcp-keepalive/register` and this
+   * TCP_KEEPALIVE, as an operator would; what it writes on stderr is reported.
+   */
+  preloadRegister?: string;
 }
+
+/** A `tcp-keepalive:dead-peer` message as the child saw it: its socket told by `watched`, its error by code. */
+export type OutageDeadPeer = Omit<DeadPeer, 'socket' | 'error'> & { watched: boolean; error: string | undefined };
 
 /** One reading of the watched socket during an outage. */
 export interface OutageSample {
@@ -56,6 +76,10 @@ export interface OutageResult {
   timerSeconds?: number;
   /** With sample: every reading, in order. */
   samples?: OutageSample[];
+  /** With deadPeerEvents: every message published, in order. */
+  deadPeers?: OutageDeadPeer[];
+  /** With preloadRegister: the lines the child wrote on stderr. */
+  stderr?: string[];
 }
 
 /**
@@ -161,6 +185,7 @@ export function isUnavailable(t: Tools | Unavailable): t is Unavailable {
 
 // dist/tools/outage-child.js, whether this module runs from dist/tools/ or (in tests) lib/tools/.
 const CHILD = path.join(__dirname, '..', '..', 'dist', 'tools', 'outage-child.js');
+const REGISTER = path.join(__dirname, '..', '..', 'dist', 'integrations', 'register.js');
 
 // Lines the child prints before its result: one per sample, as it is taken.
 const SAMPLE_PREFIX = 'sample ';
@@ -185,9 +210,11 @@ export function runOutage(scenario: OutageScenario, onSample?: (sample: OutageSa
     ...(t.ss === undefined ? {} : { ss: t.ss }),
     ...(t.nft === undefined ? {} : { nft: t.nft }),
   };
-  const args = ['--user', '--map-root-user', '--net', '--', process.execPath, CHILD, JSON.stringify(input)];
+  const preload = scenario.preloadRegister === undefined ? [] : ['--require', REGISTER];
+  const args = ['--user', '--map-root-user', '--net', '--', process.execPath, ...preload, CHILD, JSON.stringify(input)];
+  const env = scenario.preloadRegister === undefined ? process.env : { ...process.env, TCP_KEEPALIVE: scenario.preloadRegister };
   return new Promise((resolve, reject) => {
-    const child = spawn(t.unshare, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(t.unshare, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     const timer = setTimeout(() => child.kill('SIGKILL'), scenario.waitMs + 30_000);
     let stderr = '';
     let last = '';
@@ -209,7 +236,8 @@ export function runOutage(scenario: OutageScenario, onSample?: (sample: OutageSa
         return;
       }
       try {
-        resolve(JSON.parse(last) as OutageResult);
+        const result = JSON.parse(last) as OutageResult;
+        resolve(scenario.preloadRegister === undefined ? result : { ...result, stderr: stderr.split('\n').filter(Boolean) });
       } catch {
         reject(new Error(`outage scenario printed no result: ${stdout}\n${stderr}`));
       }
