@@ -44,14 +44,25 @@ declare -A provides=(
   [wine]=wine
 )
 
+arch=$(dpkg --print-architecture)
+# On an arm64 machine (CI's ubuntu-24.04-arm) the aarch64-linux-gnu tools are
+# its own compiler's and musl is its own architecture's; wine, the arm64
+# multiarch and the x64 musl loader serve checks that run on x64 hosts (Node
+# for Windows; the arm64 and musl prebuilds, which npm pack makes there).
+[ "$arch" != arm64 ] || unset 'provides[wine]'
+
 missing=()
 for tool in "${!provides[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${provides[$tool]}")
 done
 # Debian keeps PostgreSQL's server programs off PATH.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
-[ -e /lib/ld-musl-x86_64.so.1 ] || missing+=(musl)
-[ -e /lib/ld-musl-aarch64.so.1 ] || missing+=(musl:arm64)
+if [ "$arch" = arm64 ]; then
+  [ -e /lib/ld-musl-aarch64.so.1 ] || missing+=(musl)
+else
+  [ -e /lib/ld-musl-x86_64.so.1 ] || missing+=(musl)
+  [ -e /lib/ld-musl-aarch64.so.1 ] || missing+=(musl:arm64)
+fi
 
 if ((${#missing[@]} == 0)); then
   echo "test-deps: everything is installed"

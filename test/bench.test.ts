@@ -7,12 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import net = require('node:net');
 import path = require('node:path');
-import { have, runs } from './helpers';
+import { have, haveStrace, linuxOnly, runs } from './helpers';
 
 const root = path.join(__dirname, '..');
 const tools =
+  linuxOnly("the bench's floor is C against Linux's TCP_INFO, and it pins a CPU with taskset") &&
   have('cc', runs('cc', ['--version']), 'install a C compiler (apt-get install -y gcc)') &&
-  have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)') &&
+  haveStrace() &&
   have('taskset', runs('taskset', ['-V']), 'install util-linux (apt-get install -y util-linux)');
 
 // Node 24.21+ and 26 take setKeepAlive(enable, delay, interval, count): the

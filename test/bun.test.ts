@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path = require('node:path');
-import { have, haveOpenssl, havePython } from './helpers';
+import { have, haveOpenssl, havePython, linuxX64Only } from './helpers';
 
 const root = path.join(__dirname, '..');
 const BUN = '@oven/bun-linux-x64@1.4';
@@ -23,7 +23,7 @@ function bun(): string {
 const haveBun = () =>
   have('Bun 1.4', () => /^1\.4\./.test(execFileSync(bun(), ['--version'], { encoding: 'utf8' })), `scripts/runtime.sh ${BUN} fetches it from npm`);
 
-describe.runIf(havePython() && haveOpenssl() && haveBun())('Bun 1.4', () => {
+describe.runIf(linuxX64Only(`the Bun it runs is npm's ${BUN}`) && havePython() && haveOpenssl() && haveBun())('Bun 1.4', () => {
   it('runs the smoke suite: every target state, servers, TLS, coded errors, a worker, register(), getTcpInfo and inspectProcess', () => {
     const run = spawnSync(bun(), [path.join(__dirname, 'fixtures', 'bun-smoke.cjs')], {
       cwd: root,

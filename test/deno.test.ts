@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path = require('node:path');
-import { have, havePython, PY_PEEK } from './helpers';
+import { have, havePython, linuxX64Only, PY_PEEK } from './helpers';
 
 const root = path.join(__dirname, '..');
 const DENO = '@deno/linux-x64-glibc@2.9';
@@ -19,9 +19,13 @@ function deno(): string {
 }
 
 const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8'));
-const hostIntervalCount = { intervalSeconds: sysctl('tcp_keepalive_intvl'), count: sysctl('tcp_keepalive_probes') };
+// Read when the test runs: /proc/sys is Linux's.
+const hostIntervalCount = () => ({ intervalSeconds: sysctl('tcp_keepalive_intvl'), count: sysctl('tcp_keepalive_probes') });
 
-describe.runIf(havePython() && have('Deno 2.9', () => deno() !== '', `scripts/runtime.sh ${DENO} fetches it from npm`))('Deno 2.9', () => {
+const runsDeno =
+  linuxX64Only(`the Deno it runs is npm's ${DENO}`) && havePython() && have('Deno 2.9', () => deno() !== '', `scripts/runtime.sh ${DENO} fetches it from npm`);
+
+describe.runIf(runsDeno)('Deno 2.9', () => {
   let denoDir: string;
   beforeAll(() => {
     denoDir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-deno-'));
@@ -46,7 +50,7 @@ describe.runIf(havePython() && have('Deno 2.9', () => deno() !== '', `scripts/ru
     expect(out.supported).toEqual({ enable: true, idle: true, interval: false, count: false, userTimeout: false });
     const where = `Deno ${out.deno}, where no socket shows its file descriptor: the only way to the socket is the runtime's own socket.setKeepAlive`;
     const unsupported = (message: string) => ({ code: 'ERR_KEEPALIVE_UNSUPPORTED', message: `${message} (platform: linux)` });
-    const kernel = (keepalive: number, idleSeconds: number) => ({ keepalive, idleSeconds, ...hostIntervalCount, userTimeoutMs: 0 });
+    const kernel = (keepalive: number, idleSeconds: number) => ({ keepalive, idleSeconds, ...hostIntervalCount(), userTimeoutMs: 0 });
 
     // The defaults never throw: on and 60 s idle; Deno leaves interval and
     // count at the host's values, and the derived user timeout is skipped.

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path = require('node:path');
 import { planKeepAlive } from '../lib';
-import { haveNamespaces } from './helpers';
+import { haveNamespaces, linuxOnly } from './helpers';
 
 const cli = path.join(__dirname, '..', 'dist', 'tools', 'cli.js');
 const namespaces = haveNamespaces();
@@ -19,7 +19,7 @@ function run(args: string[], cmd = process.execPath): Promise<{ code: number; st
 const doctor = (...args: string[]) => run([cli, 'doctor', ...args]);
 const proc = (name: string) => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8'));
 
-describe('tcp-keepalive doctor', () => {
+describe.runIf(linuxOnly("doctor reads and explains the Linux sysctls (/proc/sys/net/ipv4), and names the Linux addon it loaded"))('tcp-keepalive doctor', () => {
   it('--json reports the host defaults as /proc has them, and what they mean', async () => {
     const { code, stdout } = await doctor('--json');
     expect(code).toBe(0);

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path = require('node:path');
-import { have, haveNode, haveOpenssl, havePython, nodeOf, PY_READ, runs, selfSignedCert } from './helpers';
+import { have, haveNode, haveOpenssl, havePython, linuxOnly, nodeOf, PY_READ, runs, selfSignedCert } from './helpers';
 
 const root = path.join(__dirname, '..');
 let copy: string;
@@ -25,8 +25,9 @@ const kernel = (keepalive: number, idleSeconds: number, intervalSeconds: number,
   userTimeoutMs: 0, // Node never sets TCP_USER_TIMEOUT: the derived one is skipped
 });
 const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8'));
-// A fresh socket reads this host's sysctls (7200 s, 75 s, 9 by default).
-const untouched = kernel(0, sysctl('tcp_keepalive_time'), sysctl('tcp_keepalive_intvl'), sysctl('tcp_keepalive_probes'));
+// A fresh socket reads this host's sysctls (7200 s, 75 s, 9 by default); read
+// when a test runs, as /proc/sys is Linux's.
+const untouched = () => kernel(0, sysctl('tcp_keepalive_time'), sysctl('tcp_keepalive_intvl'), sysctl('tcp_keepalive_probes'));
 
 describe.runIf(havePython() && haveOpenssl())('the fallback: a build for a platform without a port', () => {
   let cert: { key: string; cert: string };
@@ -73,7 +74,7 @@ describe.runIf(havePython() && haveOpenssl())('the fallback: a build for a platf
             result: unsupported(
               `options.interval, options.count cannot be set on ${where}, and Node ${out.version}'s takes only (enable, delay); interval and count need the four-argument form that Node 24.21 added (platform: linux)`,
             ),
-            kernel: untouched,
+            kernel: untouched(),
             unchanged: true,
           });
         }
@@ -81,7 +82,7 @@ describe.runIf(havePython() && haveOpenssl())('the fallback: a build for a platf
         // system's behaviour, what the socket has anyway) is not.
         expect(out.userTimeout).toEqual({
           result: unsupported(`options.userTimeout cannot be set on ${where}, and it has no user timeout (TCP_USER_TIMEOUT) (platform: linux)`),
-          kernel: untouched,
+          kernel: untouched(),
           unchanged: true,
         });
         // So do the client helpers and register, when attached, not per connection.
@@ -132,7 +133,9 @@ describe.runIf(havePython() && haveOpenssl())('the fallback: a build for a platf
   }
 });
 
-describe.runIf(have('unshare', runs('unshare', ['--version']), 'install util-linux'))('systemDefaults without the sysctls', () => {
+const unshare = linuxOnly('a mount namespace (unshare --mount) hides the Linux sysctls') && have('unshare', runs('unshare', ['--version']), 'install util-linux');
+
+describe.runIf(unshare)('systemDefaults without the sysctls', () => {
   it('throws ERR_KEEPALIVE_UNSUPPORTED (a mount namespace hides /proc/sys/net/ipv4)', () => {
     const script = `try { require(${JSON.stringify(path.join(root, 'dist'))}).systemDefaults(); console.log('no error') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`;
     const out = execFileSync(

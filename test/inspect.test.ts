@@ -17,7 +17,7 @@ import { getKeepAlive, getTcpInfo, type KeepAliveState } from '../lib';
 // runs compiled code only (the public entry is exercised from dist/ by
 // docs-live-state.test.ts, the package test and Bun's smoke suite).
 import { inspectProcess, type Inspection } from '../lib/tools/inspect';
-import { connectedPair, have, haveNode, havePython, nodeOf, runs, thrownBy } from './helpers';
+import { connectedPair, have, haveNode, havePython, haveStrace, linuxOnly, nodeOf, thrownBy } from './helpers';
 import { haveRedis, startRedis } from './servers';
 
 const root = path.join(__dirname, '..');
@@ -35,7 +35,10 @@ interface Row {
   expected: KeepAliveState | 'system';
 }
 
-const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8'));
+// inspect reads another process's sockets with pidfd_open, pidfd_getfd and /proc (Linux 5.6+).
+const linux = linuxOnly("inspect reads another process's sockets with pidfd_getfd and /proc");
+
+const sysctl = (name: string) => (linux ? Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8')) : NaN);
 const SYSTEM: KeepAliveState = {
   enable: false,
   idle: sysctl('tcp_keepalive_time') * 1000,
@@ -138,7 +141,7 @@ function expectRows(inspection: Inspection, rows: Row[]): void {
 
 const MAJORS = [20, 22, 24, 26];
 
-describe('inspect a Node process holding a mix of sockets', () => {
+describe.runIf(linux)('inspect a Node process holding a mix of sockets', () => {
   for (const major of MAJORS) {
     it.runIf(haveNode(major))(
       `Node ${major}: every row as the process set it (setKeepAlive, Node's own call, none, a configured server and what it accepted, IPv6, dual-stack), nothing changed`,
@@ -233,7 +236,7 @@ describe('inspect a Node process holding a mix of sockets', () => {
     }
   });
 
-  const strace = have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)');
+  const strace = linux && haveStrace();
   it.runIf(strace)('touches nothing (strace): no setsockopt, only getsockopt on the copies, each copy closed before the next is taken', async () => {
     const target = await startTarget('mix');
     const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-inspect-strace-'));
@@ -309,7 +312,7 @@ describe.runIf(haveRedis())('inspect redis-server (a process that is not Node)',
   });
 });
 
-describe('what it refuses, and why', () => {
+describe.runIf(linux)('what it refuses, and why', () => {
   it('a pid that is not a positive whole number, no pid, two pids, an unknown option: exit 2 and one line saying so', async () => {
     for (const bad of ['abc', '0', '1.5', '007', '99999999999', '']) {
       expect(await inspect(bad)).toEqual({
@@ -406,7 +409,7 @@ describe('what it refuses, and why', () => {
   });
 });
 
-describe('inspectProcess(pid), the function', () => {
+describe.runIf(linux)('inspectProcess(pid), the function', () => {
   it('refuses a pid that is not a positive integer before touching anything', () => {
     expect(thrownBy(() => inspectProcess('42' as unknown as number))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
     for (const pid of [0, -1, 1.5, NaN, 2 ** 31]) expect(thrownBy(() => inspectProcess(pid)).code, String(pid)).toBe('ERR_OUT_OF_RANGE');

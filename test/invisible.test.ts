@@ -10,10 +10,12 @@ import http2 = require('node:http2');
 import net = require('node:net');
 import path = require('node:path');
 import { getKeepAlive, setKeepAlive } from '../lib';
-import { closeAll, havePython, kernelView, pairsClosedAfterEach } from './helpers';
+import { closeAll, havePython, kernelView, notOnWindows, pairsClosedAfterEach } from './helpers';
 
 const root = path.join(__dirname, '..');
-const python = havePython();
+// The preload asks for interval and count, which Node 20 and 22 cannot set on Windows.
+const reads = notOnWindows('it reads the options back with getKeepAlive, and preloads interval and count');
+const python = reads && havePython();
 const OURS = { idle: 7000, interval: 3000, count: 4, userTimeout: 40_000 };
 const oursRead = { enable: true, ...OURS };
 const DEFAULT = { enable: true, idle: 10_000, interval: 2000, count: 3, userTimeout: 16_000 };
@@ -22,7 +24,7 @@ const pair = pairsClosedAfterEach();
 
 type SetKeepAlive = (this: net.Socket, ...args: unknown[]) => net.Socket;
 
-describe("a socket's own setKeepAlive, a subclass's and a later patch of the prototype", () => {
+describe.runIf(reads)("a socket's own setKeepAlive, a subclass's and a later patch of the prototype", () => {
   it('an override on the socket is called with its arguments, stays the socket\'s own, and ours holds', async () => {
     const { client } = await pair();
     const calls: unknown[][] = [];
@@ -88,7 +90,7 @@ describe("a socket's own setKeepAlive, a subclass's and a later patch of the pro
   });
 });
 
-describe('listeners, counted as Node counts them', () => {
+describe.runIf(reads)('listeners, counted as Node counts them', () => {
   it('a server configured before it listens: none of ours once it listens, one while it serves, none after close()', async () => {
     const server = net.createServer();
     setKeepAlive(server, OURS);
@@ -106,7 +108,7 @@ describe('listeners, counted as Node counts them', () => {
   });
 });
 
-describe('http2: the session socket is a Proxy that refuses setKeepAlive and most else', () => {
+describe.runIf(reads)('http2: the session socket is a Proxy that refuses setKeepAlive and most else', () => {
   it('client (still connecting, and connected) and server session sockets are configured and read back', async () => {
     const server = http2.createServer();
     const serverSessions: http2.ServerHttp2Session[] = [];
@@ -139,7 +141,7 @@ describe('http2: the session socket is a Proxy that refuses setKeepAlive and mos
   });
 });
 
-describe('built-in modules: none loaded that the application did not ask for', () => {
+describe.runIf(reads)('built-in modules: none loaded that the application did not ask for', () => {
   // Node loads its built-ins lazily; test-http-parser-lazy-loaded aborts if
   // the HTTP parser is loaded before the application asks for http.
   const LAZY = ['http', 'https', 'http2', 'tls', 'cluster', 'child_process', 'dgram', 'worker_threads', 'os'];
@@ -163,7 +165,7 @@ describe('built-in modules: none loaded that the application did not ask for', (
   });
 });
 
-describe('under --require tcp-keepalive/register', () => {
+describe.runIf(reads)('under --require tcp-keepalive/register', () => {
   const run = (script: string) => {
     const out = spawnSync(process.execPath, ['--require', 'tcp-keepalive/register', '-e', script], {
       cwd: root,

@@ -6,13 +6,14 @@ import { execFileSync, fork } from 'node:child_process';
 import { once } from 'node:events';
 import path = require('node:path');
 import { Worker } from 'node:worker_threads';
+import { notOnWindows } from './helpers';
 
 const root = path.join(__dirname, '..');
 const cjs = path.join(__dirname, 'fixtures', 'roundtrip.cjs');
 const esm = path.join(__dirname, 'fixtures', 'roundtrip.mjs');
 const expected = (idle: number) => ({ enable: true, idle, interval: 2000, count: 3, userTimeout: idle + 6000 });
 
-describe('loading', () => {
+describe.runIf(notOnWindows('each way of loading round-trips the options through the addon'))('loading', () => {
   it("require('tcp-keepalive')", () => {
     const out = execFileSync(process.execPath, [cjs, '5000'], { cwd: root, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual(expected(5000));

@@ -7,7 +7,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync,
 import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
-import { have } from './helpers';
+import { have, linuxOnly } from './helpers';
+
+// CI installs the servers from Debian's packages (scripts/test-deps.sh), and
+// they are started with Debian's paths and users (PostgreSQL as postgres):
+// on the macOS and Windows runners the tests that need them skip, saying so.
+const debianServer = (name: string) => linuxOnly(`${name} is Debian's package (scripts/test-deps.sh), started with Debian's paths and users`);
 
 // The servers are other people's programs: keep a sanitizer runtime that
 // scripts/test-asan.sh preloads for our addon out of them.
@@ -84,6 +89,7 @@ function capture(child: ChildProcess): () => string {
 
 const REDIS = 'redis-server';
 export const haveRedis = () =>
+  debianServer('redis-server') &&
   have('redis-server', () => execFileSync(REDIS, ['--version'], { env: serverEnv() }).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y redis-server)');
 
 /** A redis-server with no persistence; with `tls`, also a TLS port using that certificate. */
@@ -124,6 +130,7 @@ function pgBin(name: string): string {
 }
 
 export const havePostgres = () =>
+  debianServer('PostgreSQL') &&
   have('PostgreSQL (initdb, postgres)', () => execFileSync(pgBin('postgres'), ['--version'], { env: serverEnv() }).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y postgresql)');
 
 // PostgreSQL refuses to run as root: run it as the postgres user. setpriv
@@ -167,6 +174,7 @@ export async function startPostgres(tls?: { cert: string; key: string }): Promis
 }
 
 export const haveMariaDB = () =>
+  debianServer('MariaDB') &&
   have('mariadbd', () => execFileSync('mariadbd', ['--version'], { env: serverEnv() }).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y mariadb-server)');
 
 /**
@@ -192,6 +200,7 @@ export async function startMariaDB(): Promise<Server> {
 }
 
 export const haveNats = () =>
+  debianServer('nats-server') &&
   have('nats-server', () => execFileSync('nats-server', ['--version'], { env: serverEnv() }).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y nats-server)');
 
 /** A nats-server on 127.0.0.1; `port` reuses a port (to restart a killed server where its clients reconnect). */
@@ -205,6 +214,7 @@ export async function startNats(port?: number): Promise<Server> {
 
 const RABBITMQ = '/usr/lib/rabbitmq/bin';
 export const haveRabbitMQ = () =>
+  debianServer('RabbitMQ') &&
   have('rabbitmq-server', () => existsSync(path.join(RABBITMQ, 'rabbitmq-server')) && execFileSync('sh', ['-c', 'command -v epmd']).length > 0, 'bash scripts/test-deps.sh (or apt-get install -y rabbitmq-server)');
 
 export interface RabbitMQ extends Server {

@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path = require('node:path');
-import { have, runs } from './helpers';
+import { haveStrace } from './helpers';
 
-const strace = have('strace', runs('strace', ['-V']), 'install strace (apt-get install -y strace)');
+const strace = haveStrace();
 
 let phases: string[][] = [];
 let result: { inherited: boolean; accepted: number };
