@@ -141,7 +141,7 @@ const probes = (value: unknown): number =>
 // (TCP_RXT_CONNDROPTIME). The derived value is capped at the largest whole
 // unit that fits the kernel's int of milliseconds.
 const USER_TIMEOUT_UNIT_MS = kernel.userTimeoutUnitMs;
-const MAX_DERIVED_USER_TIMEOUT = MAX_USER_TIMEOUT - (MAX_USER_TIMEOUT % USER_TIMEOUT_UNIT_MS);
+export const MAX_DERIVED_USER_TIMEOUT = MAX_USER_TIMEOUT - (MAX_USER_TIMEOUT % USER_TIMEOUT_UNIT_MS);
 
 const userTimeoutMs = (value: unknown): number =>
   typeof value === 'number' && value >= 0 && value <= MAX_USER_TIMEOUT && value % USER_TIMEOUT_UNIT_MS === 0

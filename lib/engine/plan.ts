@@ -2,7 +2,7 @@
 // X" into options, systemDefaults reads what this host does without them.
 import { readFileSync } from 'node:fs';
 import { invalidArgType, invalidArgValue, outOfRange, unsupported } from './errors';
-import { integer, MAX_COUNT, MAX_SECONDS_MS, MAX_USER_TIMEOUT, type KeepAliveOptions } from './options';
+import { integer, MAX_COUNT, MAX_DERIVED_USER_TIMEOUT, MAX_SECONDS_MS, type KeepAliveOptions } from './options';
 
 export interface KeepAliveGoal {
   /** A dead peer, idle or with data in flight, must be noticed within this many ms (>= 2000). */
@@ -54,7 +54,8 @@ export function planKeepAlive(goal: KeepAliveGoal): Required<KeepAliveOptions> {
     idle: idle * 1000,
     interval: interval * 1000,
     count,
-    userTimeout: Math.min((idle + interval * count) * 1000, MAX_USER_TIMEOUT),
+    // The largest whole unit of this platform's user timeout (macOS: seconds) that fits.
+    userTimeout: Math.min((idle + interval * count) * 1000, MAX_DERIVED_USER_TIMEOUT),
   };
 }
 
