@@ -89,28 +89,38 @@ class OwnedFd {
   int fd_;
 };
 
-// The syscalls by number: glibc 2.36 and musl wrap neither. The numbers
-// come from the C library's <sys/syscall.h>; headers older than Linux 5.6's
-// have none, and the build then says ENOSYS, as an old kernel would.
-int PidfdOpen(int pid) {
-#ifdef SYS_pidfd_open
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+// pidfd_open(2) and pidfd_getfd(2) by number: glibc wraps only pidfd_open
+// (2.36, newer than the 2.28 this addon may require) and musl neither. The
+// numbers come from the C library's <sys/syscall.h>; headers older than
+// Linux 5.6's lack them, and such a build takes them from here rather than
+// answer ENOSYS as if the kernel had none. Since Linux 5.1 every architecture
+// numbers a new syscall alike (pidfd_open 434, pidfd_getfd 438), on top of
+// the base of its table where it has one.
+#if defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
+constexpr long kSysPidfdOpen = SYS_pidfd_open;
+constexpr long kSysPidfdGetfd = SYS_pidfd_getfd;
 #else
-  (void)pid;
-  errno = ENOSYS;
-  return -1;
+#if defined(__alpha__)
+constexpr long kSyscallBase = 110;
+#elif defined(__mips__)
+constexpr long kSyscallBase = __NR_Linux;  // 4000 o32, 5000 n64, 6000 n32
+#elif defined(__ia64__)
+constexpr long kSyscallBase = 1024;
+#elif defined(__x86_64__) && defined(__ILP32__)
+constexpr long kSyscallBase = __X32_SYSCALL_BIT;  // x32
+#else
+constexpr long kSyscallBase = 0;
 #endif
+constexpr long kSysPidfdOpen = kSyscallBase + 434;
+constexpr long kSysPidfdGetfd = kSyscallBase + 438;
+#endif
+
+int PidfdOpen(int pid) {
+  return static_cast<int>(syscall(kSysPidfdOpen, pid, 0));
 }
 
 int PidfdGetfd(int pidfd, int fd) {
-#ifdef SYS_pidfd_getfd
-  return static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
-#else
-  (void)pidfd;
-  (void)fd;
-  errno = ENOSYS;
-  return -1;
-#endif
+  return static_cast<int>(syscall(kSysPidfdGetfd, pidfd, fd, 0));
 }
 
 // The inode of a /proc/<pid>/fd link that reads "socket:[12345]"; 0 for

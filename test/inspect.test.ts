@@ -406,6 +406,24 @@ describe('what it refuses, and why', () => {
   });
 });
 
+describe('a build whose C library headers predate Linux 5.6', () => {
+  const gpp = have('g++', runs('g++', ['--version']), 'apt-get install -y g++');
+  it.runIf(gpp)("names neither pidfd_open nor pidfd_getfd, and still inspects (the numbers are the kernel's own, not ENOSYS)", { timeout: 60_000 }, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-no-pidfd-'));
+    try {
+      const fixtures = path.join(__dirname, 'fixtures');
+      const program = path.join(dir, 'peek-self');
+      // The fixture itself refuses to build (#error) if the headers still name them.
+      execFileSync('g++', ['-std=gnu++17', '-O1', '-include', path.join(fixtures, 'no-pidfd-headers.h'), '-I', path.join(root, 'src'), path.join(fixtures, 'peek-self.cc'), path.join(root, 'src', 'keepalive_linux.cc'), '-o', program]);
+      const [port, found] = execFileSync(program, { encoding: 'utf8' }).trim().split(' ').map(Number);
+      expect(port).toBeGreaterThan(0);
+      expect(found).toBe(port);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('inspectProcess(pid), the function', () => {
   it('refuses a pid that is not a positive integer before touching anything', () => {
     expect(thrownBy(() => inspectProcess('42' as unknown as number))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
