@@ -185,8 +185,7 @@ int ReadTcpInfo(int fd, double* out, Failure* failure) {
   return 0;
 }
 
-int PeekProcessSockets(int, std::vector<PeekedSocket>*,
-                       const char** syscall_name, Failure*) {
+int PeekProcess(int, PeekedProcess*, const char** syscall_name) {
   *syscall_name = "pidfd_open";
   return -ENOSYS;
 }

@@ -60,8 +60,7 @@ int ReadTcpInfo(int, double*, Failure* failure) {
   return Unsupported(kTcpInfo, true, failure);
 }
 
-int PeekProcessSockets(int, std::vector<PeekedSocket>*,
-                       const char** syscall_name, Failure*) {
+int PeekProcess(int, PeekedProcess*, const char** syscall_name) {
   *syscall_name = "pidfd_open";
   return -ENOSYS;
 }
