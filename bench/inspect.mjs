@@ -10,7 +10,11 @@
 //
 // Alone (npm run bench runs it with the others, without bystanders):
 //
-//   node bench/inspect.mjs [--connections 10000] [--runs 7] [--bystanders 0]
+//   node bench/inspect.mjs [--connections 10000] [--runs 7] [--bystanders 0] [--against <package dir>]
+//
+// --against times another build of the package (a checkout of an earlier
+// commit, compiled and built) on the same processes, the two taking turns
+// run by run, so that both see the same machine.
 //
 // Bystanders come in pairs of processes (a server and a client) of at most
 // GROUP connections each, so that no process needs more fds than a common
@@ -59,10 +63,11 @@ if (role === 'server') {
 
 /**
  * Times inspectProcess on a process holding `connections` connections, with
- * `bystanders` more in the network namespace; ms per run.
+ * `bystanders` more in the network namespace; ms per run. The builds in
+ * `against` (package dirs) take turns with `root`'s on the same processes.
  */
-export async function inspectBench(root, connections, runs, bystanders = 0) {
-  const { inspectProcess } = createRequire(here)(root);
+export async function inspectBench(root, connections, runs, bystanders = 0, against = []) {
+  const builds = [root, ...against].map((dir) => createRequire(here)(dir).inspectProcess);
   const children = [];
   // A child that dies before it is ready (out of fds, say) fails the bench rather than hanging it.
   const ready = (child) =>
@@ -81,17 +86,19 @@ export async function inspectBench(root, connections, runs, bystanders = 0) {
     await ready(client);
     return client;
   };
-  const ms = [];
+  const ms = builds.map(() => []);
   try {
     for (let left = bystanders; left > 0; left -= GROUP) await pair('bystander', Math.min(left, GROUP));
     const holder = await pair('holder', connections);
     for (let run = -1; run < runs; run++) {
-      const started = process.hrtime.bigint();
-      const inspection = inspectProcess(holder.pid);
-      const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-      const held = inspection.sockets.filter((s) => s.state === 'ESTABLISHED' && s.keepAlive.idle === 30_000 && s.keepAlive.count === 4);
-      if (held.length !== connections) throw new Error(`inspect found ${held.length} of the holder's ${connections} connections`);
-      if (run >= 0) ms.push(elapsed);
+      builds.forEach((inspectProcess, i) => {
+        const started = process.hrtime.bigint();
+        const inspection = inspectProcess(holder.pid);
+        const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+        const held = inspection.sockets.filter((s) => s.state === 'ESTABLISHED' && s.keepAlive.idle === 30_000 && s.keepAlive.count === 4);
+        if (held.length !== connections) throw new Error(`inspect found ${held.length} of the holder's ${connections} connections`);
+        if (run >= 0) ms[i].push(elapsed);
+      });
     }
   } finally {
     for (const child of children) {
@@ -101,7 +108,14 @@ export async function inspectBench(root, connections, runs, bystanders = 0) {
       await exited;
     }
   }
-  return { connections, bystanders, runs: ms, median: [...ms].sort((a, b) => a - b)[ms.length >> 1] };
+  const median = (all) => [...all].sort((a, b) => a - b)[all.length >> 1];
+  return {
+    connections,
+    bystanders,
+    runs: ms[0],
+    median: median(ms[0]),
+    ...(against.length > 0 && { against: against.map((dir, i) => ({ root: dir, runs: ms[i + 1], median: median(ms[i + 1]) })) }),
+  };
 }
 
 if (process.argv[1] === here && !ROLES.includes(role)) {
@@ -110,13 +124,16 @@ if (process.argv[1] === here && !ROLES.includes(role)) {
       connections: { type: 'string', default: '10000' },
       runs: { type: 'string', default: '7' },
       bystanders: { type: 'string', default: '0' },
+      against: { type: 'string', multiple: true, default: [] },
     },
   });
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const result = await inspectBench(root, Number(values.connections), Math.max(1, Number(values.runs)), Number(values.bystanders));
+  const result = await inspectBench(root, Number(values.connections), Math.max(1, Number(values.runs)), Number(values.bystanders), values.against);
   const round = (v) => Math.round(v);
   console.log(
-    `inspect: a process holding ${result.connections.toLocaleString('en')} connections, ${result.bystanders.toLocaleString('en')} more in its network namespace, ` +
-      `${result.runs.length} runs: ${result.runs.map(round).join(', ')} ms; median ${round(result.median)} ms`,
+    `inspect: a process holding ${result.connections.toLocaleString('en')} connections, ${result.bystanders.toLocaleString('en')} more connections in its network namespace`,
   );
+  for (const { root: dir, runs, median } of [{ root, ...result }, ...(result.against ?? [])]) {
+    console.log(`  ${dir}: ${runs.length} runs: ${runs.map(round).join(', ')} ms; median ${round(median)} ms`);
+  }
 }
