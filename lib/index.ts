@@ -19,7 +19,7 @@ export type { KeepAliveGoal, SystemDefaults } from './engine/plan';
 export type { Unregister } from './integrations/process-wide';
 export type { TcpInfo, TcpState } from './engine/tcp-info';
 export type { DeadPeer, DeadPeerCause } from './engine/dead-peer';
-export type { Inspection, InspectedSocket, InspectionSummary } from './tools/inspect';
+export type { Inspection, InspectedSocket, InspectionSummary, InspectSocketError, UnreadableSocket } from './tools/inspect';
 export { DEFAULTS } from './engine/defaults';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -92,8 +92,9 @@ export const getTcpInfo: typeof TcpInfoModule.getTcpInfo = (target) =>
 
 /**
  * Every TCP socket process `pid` holds, with its keepalive options, what they
- * mean and its live state, read from outside without changing anything
- * (Linux 5.6+). See lib/tools/inspect.ts.
+ * mean and its live state, read from outside (Linux 5.6+): no option is set
+ * and nothing is sent; what copying its fds does all the same:
+ * docs/live-state.md#what-it-touches. See lib/tools/inspect.ts.
  */
 export const inspectProcess: typeof Inspect.inspectProcess = (pid) =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -17,8 +17,9 @@
 // connection's live state comes back the same way, in `tcpInfo`, a
 // Float64Array of its own (milliseconds with fractions, counts up to 2^32).
 //
-// peekProcess reads a whole process at once and returns a Float64Array it
-// makes: one call and one allocation per inspection, however many sockets.
+// peekProcess reads a whole process at once and returns one object, its
+// sockets in a Float64Array it makes: one call per inspection, however many
+// sockets.
 #include <napi.h>
 
 #include <algorithm>
@@ -39,11 +40,12 @@ using tcp_keepalive::Failure;
 // out of read.
 constexpr size_t kSlots = 5;
 
-// One row of peekProcess's output (lib/kernel/addon.ts reads it): [fd, inode,
-// family (4 or 6), localPort, remotePort, the local address as four 32-bit
-// words in network order, the remote one likewise, enable, idleSeconds,
-// intervalSeconds, count, userTimeoutMs, then the kTcpInfoFieldCount fields].
-constexpr size_t kPeekAddresses = 5;
+// One row of peekProcess's `rows` (lib/kernel/addon.ts reads it): [fd, inode,
+// family (4 or 6; 0 when unknown), protocol (IPPROTO_TCP or IPPROTO_MPTCP),
+// localPort, remotePort, the local address as four 32-bit words in network
+// order, the remote one likewise, enable, idleSeconds, intervalSeconds, count,
+// userTimeoutMs, then the kTcpInfoFieldCount fields].
+constexpr size_t kPeekAddresses = 6;
 constexpr size_t kPeekConfig = kPeekAddresses + 8;
 constexpr size_t kPeekInfo = kPeekConfig + 5;
 constexpr size_t kPeekStride = kPeekInfo + tcp_keepalive::kTcpInfoFieldCount;
@@ -220,9 +222,10 @@ void Words(const uint8_t* bytes, double* out) {
 }
 
 // endpoints(fd): both ends of a TCP socket, also after the kernel ended the
-// connection, as { family (4 or 6), localAddress, localPort, remoteAddress,
-// remotePort }; or a failure object whose syscall says what failed. Called
-// only when a dead-peer event has a subscriber.
+// connection, as a Float64Array [family (4 or 6), localPort, remotePort, the
+// local address as four 32-bit words in network order, the remote one]; or
+// a failure object whose syscall says what failed. Called only when a
+// dead-peer event has a subscriber.
 napi_value Endpoints(napi_env env, napi_callback_info info) {
   int fd;
   if (FdArg(env, info, &fd) == nullptr) return nullptr;
@@ -230,42 +233,48 @@ napi_value Endpoints(napi_env env, napi_callback_info info) {
   const char* syscall = "";
   int err = tcp_keepalive::ReadEndpoints(fd, &ends, &syscall);
   if (err != 0) return FailureObject(env, err, -1, syscall, false);
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("family", Napi::Number::New(env, ends.family));
-  out.Set("localAddress", Napi::String::New(env, ends.local));
-  out.Set("localPort", Napi::Number::New(env, ends.local_port));
-  out.Set("remoteAddress", Napi::String::New(env, ends.remote));
-  out.Set("remotePort", Napi::Number::New(env, ends.remote_port));
+  Napi::Float64Array out = Napi::Float64Array::New(env, 11);
+  out[0] = ends.family;
+  out[1] = ends.local_port;
+  out[2] = ends.remote_port;
+  Words(ends.local, out.Data() + 3);
+  Words(ends.remote, out.Data() + 7);
   return out;
 }
 
-// peekProcess(pid): every TCP socket process `pid` holds, as a Float64Array
-// of kPeekStride numbers per socket; or a failure object whose syscall says
-// what failed. One call per inspection, however many sockets.
+// peekProcess(pid): every TCP socket process `pid` holds, in one object:
+// `rows`, a Float64Array of kPeekStride numbers per socket; `failures`, one
+// { index, errno, syscall, option } per row that could not be read; the
+// process's `cmdline`, `comm`, `uid` and `netns`; `exited`; and `errno` and `syscall`,
+// 0 and '' unless the process as a whole could not be read. One call per
+// inspection, however many sockets.
 napi_value PeekProcess(napi_env env, napi_callback_info info) {
   int pid;
   if (!IntArg(env, info, "pid", 1, &pid, nullptr)) return nullptr;
-  std::vector<tcp_keepalive::PeekedSocket> sockets;
+  tcp_keepalive::PeekedProcess process;
   const char* syscall = "";
-  Failure failure{0, tcp_keepalive::kTcpInfo, true, false};
-  int err = tcp_keepalive::PeekProcessSockets(pid, &sockets, &syscall,
-                                              &failure);
-  if (err != 0) {
-    bool getsockopt = std::string(syscall) == "getsockopt";
-    return FailureObject(env, getsockopt ? failure.err : err,
-                         getsockopt ? failure.option : -1, syscall,
-                         getsockopt && failure.not_tcp);
-  }
+  int err = tcp_keepalive::PeekProcess(pid, &process, &syscall);
+  const std::vector<tcp_keepalive::PeekedSocket>& sockets = process.sockets;
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("errno", Napi::Number::New(env, err));
+  result.Set("syscall", Napi::String::New(env, err == 0 ? "" : syscall));
+  result.Set("exited", Napi::Boolean::New(env, process.exited));
+  result.Set("cmdline", Napi::String::New(env, process.cmdline));
+  result.Set("comm", Napi::String::New(env, process.comm));
+  result.Set("uid", Napi::Number::New(env, process.uid));
+  result.Set("netns", Napi::String::New(env, process.netns));
   Napi::Float64Array rows =
       Napi::Float64Array::New(env, sockets.size() * kPeekStride);
+  Napi::Array failures = Napi::Array::New(env);
   for (size_t i = 0; i < sockets.size(); i++) {
     const tcp_keepalive::PeekedSocket& socket = sockets[i];
     double* row = rows.Data() + i * kPeekStride;
     row[0] = socket.fd;
     row[1] = static_cast<double>(socket.inode);
     row[2] = socket.family;
-    row[3] = socket.local_port;
-    row[4] = socket.remote_port;
+    row[3] = socket.protocol;
+    row[4] = socket.local_port;
+    row[5] = socket.remote_port;
     Words(socket.local, row + kPeekAddresses);
     Words(socket.remote, row + kPeekAddresses + 4);
     row[kPeekConfig + 0] = socket.config.enable;
@@ -275,8 +284,21 @@ napi_value PeekProcess(napi_env env, napi_callback_info info) {
     row[kPeekConfig + 4] = socket.config.user_timeout_ms;
     std::copy(socket.info, socket.info + tcp_keepalive::kTcpInfoFieldCount,
               row + kPeekInfo);
+    if (socket.err != 0) {
+      // Rare: only such rows allocate.
+      Napi::Object failure = Napi::Object::New(env);
+      failure.Set("index", Napi::Number::New(env, static_cast<double>(i)));
+      failure.Set("errno", Napi::Number::New(env, socket.err));
+      failure.Set("syscall", Napi::String::New(env, socket.syscall));
+      failure.Set("option", socket.option == nullptr
+                                ? Napi::Env(env).Null()
+                                : Napi::Value(Napi::String::New(env, socket.option)));
+      failures.Set(failures.Length(), failure);
+    }
   }
-  return rows;
+  result.Set("rows", rows);
+  result.Set("failures", failures);
+  return result;
 }
 
 Napi::Value Function(Napi::Env env, const char* name, napi_callback callback,

@@ -6,6 +6,7 @@
 #define TCP_KEEPALIVE_KEEPALIVE_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace tcp_keepalive {
@@ -116,12 +117,11 @@ const char* TcpStateName(int state);
 // for at most that many bytes, as such a kernel answers (the tests use it).
 int ReadTcpInfo(int fd, double* info, Failure* failure, unsigned max_bytes = 0);
 
-// A connection's two ends as the kernel has them, the addresses as
-// inet_ntop writes them ("127.0.0.1", "::1").
+// A connection's two ends as the kernel has them.
 struct Endpoints {
-  int family;  // 4 (IPv4) or 6 (IPv6)
-  char local[46];  // INET6_ADDRSTRLEN
-  char remote[46];
+  int family;         // 4 (IPv4) or 6 (IPv6); 0 for a socket that is not IP
+  uint8_t local[16];  // addresses in network byte order (IPv4: the first 4)
+  uint8_t remote[16];
   int local_port;
   int remote_port;
 };
@@ -136,28 +136,49 @@ int ReadEndpoints(int fd, Endpoints* out, const char** syscall);
 struct PeekedSocket {
   int fd;                // its number in that process
   uint64_t inode;        // the socket's inode number
-  int family;            // 4 (IPv4) or 6 (IPv6)
+  int family;            // 4 (IPv4) or 6 (IPv6); 0 when it failed before that was known
+  int protocol;          // IPPROTO_TCP or IPPROTO_MPTCP (set with family)
   uint8_t local[16];     // addresses in network byte order (IPv4: the first 4)
-  uint8_t remote[16];
+  uint8_t remote[16];    // zeros when it has no peer (listening, not connected)
   int local_port;
   int remote_port;
   Config config;
   double info[kTcpInfoFieldCount];
+  // 0 when it was read; else -errno of the syscall that failed on it (the
+  // socket then has only what was read before: its fd and inode, and its
+  // family, protocol and addresses if `family` is set), and for a getsockopt
+  // the option's name.
+  int err;
+  const char* syscall;   // "pidfd_getfd", "readlink", "getsockname", "getsockopt"
+  const char* option;    // "TCP_USER_TIMEOUT", "SO_TYPE", ...; nullptr for others
 };
 
-// Reads every TCP socket process `pid` holds, touching none of them: opens
-// the process (pidfd_open), reads its network namespace's TCP tables
-// (/proc/<pid>/net/tcp and tcp6: each socket's inode and addresses), lists
-// its fds (/proc/<pid>/fd), and for each fd that is one of those sockets
-// takes a copy (pidfd_getfd), checks that the copy is still that socket,
-// reads the five options and the live state with getsockopt, and closes the
+// What PeekProcess read of a process.
+struct PeekedProcess {
+  std::string cmdline;   // the start of /proc/<pid>/cmdline; empty when unreadable
+  std::string comm;      // /proc/<pid>/comm; empty when unreadable
+  int uid = -1;          // the real uid in /proc/<pid>/status; -1 when unreadable
+  std::string netns;     // the link /proc/<pid>/ns/net ("net:[4026531840]"); empty when unreadable
+  // The process exited during the inspection (its pidfd said so, after
+  // everything else was read): nothing read is reported as its.
+  bool exited = false;
+  std::vector<PeekedSocket> sockets;  // in fd order
+};
+
+// Reads every TCP socket (IPv4 and IPv6, TCP and MPTCP, in any network
+// namespace, bound or not) process `pid` holds: opens the process
+// (pidfd_open), reads its name and owner, lists its fds (/proc/<pid>/fd), and
+// for each fd that is a socket takes a copy (pidfd_getfd), checks which
+// socket the copy is, whether it is TCP, reads its addresses, the five
+// options and the live state with getsockname and getsockopt, and closes the
 // copy before the next. A socket held by several fds is read once; an fd
-// closed or reused meanwhile is passed over. Appends to `out`. Returns 0, or
-// -errno with `syscall` naming what failed ("pidfd_open", "open",
-// "pidfd_getfd", "getsockopt", ...), and for a getsockopt the option in
-// `failure`. Linux 5.6+; elsewhere -ENOSYS.
-int PeekProcessSockets(int pid, std::vector<PeekedSocket>* out,
-                       const char** syscall, Failure* failure);
+// closed meanwhile is passed over; a socket that cannot be read is a row with
+// its error. What a copy does to the socket: docs/live-state.md#what-it-touches.
+// Returns 0, or -errno with `syscall` naming what failed for the process as a
+// whole ("pidfd_open", "open", "readlinkat", "pidfd_getfd" when every copy was
+// refused, ...); out->exited is set either way, and on failure or exit
+// out->sockets is empty. Linux 5.6+; elsewhere -ENOSYS.
+int PeekProcess(int pid, PeekedProcess* out, const char** syscall);
 
 }  // namespace tcp_keepalive
 

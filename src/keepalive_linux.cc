@@ -5,12 +5,12 @@
 // with pidfd_open(2) and pidfd_getfd(2) (Linux 5.6).
 #include "keepalive.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -90,28 +90,38 @@ class OwnedFd {
   int fd_;
 };
 
-// The syscalls by number: glibc 2.36 and musl wrap neither. The numbers
-// come from the C library's <sys/syscall.h>; headers older than Linux 5.6's
-// have none, and the build then says ENOSYS, as an old kernel would.
-int PidfdOpen(int pid) {
-#ifdef SYS_pidfd_open
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+// pidfd_open(2) and pidfd_getfd(2) by number: glibc wraps only pidfd_open
+// (2.36, newer than the 2.28 this addon may require) and musl neither. The
+// numbers come from the C library's <sys/syscall.h>; headers older than
+// Linux 5.6's lack them, and such a build takes them from here rather than
+// answer ENOSYS as if the kernel had none. Since Linux 5.1 every architecture
+// numbers a new syscall alike (pidfd_open 434, pidfd_getfd 438), on top of
+// the base of its table where it has one.
+#if defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
+constexpr long kSysPidfdOpen = SYS_pidfd_open;
+constexpr long kSysPidfdGetfd = SYS_pidfd_getfd;
 #else
-  (void)pid;
-  errno = ENOSYS;
-  return -1;
+#if defined(__alpha__)
+constexpr long kSyscallBase = 110;
+#elif defined(__mips__)
+constexpr long kSyscallBase = __NR_Linux;  // 4000 o32, 5000 n64, 6000 n32
+#elif defined(__ia64__)
+constexpr long kSyscallBase = 1024;
+#elif defined(__x86_64__) && defined(__ILP32__)
+constexpr long kSyscallBase = __X32_SYSCALL_BIT;  // x32
+#else
+constexpr long kSyscallBase = 0;
 #endif
+constexpr long kSysPidfdOpen = kSyscallBase + 434;
+constexpr long kSysPidfdGetfd = kSyscallBase + 438;
+#endif
+
+int PidfdOpen(int pid) {
+  return static_cast<int>(syscall(kSysPidfdOpen, pid, 0));
 }
 
 int PidfdGetfd(int pidfd, int fd) {
-#ifdef SYS_pidfd_getfd
-  return static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
-#else
-  (void)pidfd;
-  (void)fd;
-  errno = ENOSYS;
-  return -1;
-#endif
+  return static_cast<int>(syscall(kSysPidfdGetfd, pidfd, fd, 0));
 }
 
 // The inode of a /proc/<pid>/fd link that reads "socket:[12345]"; 0 for
@@ -237,188 +247,193 @@ int ReadTcpInfo(int fd, double* out, Failure* failure, unsigned max_bytes) {
   return 0;
 }
 
-int ReadEndpoints(int fd, Endpoints* out, const char** syscall_name) {
-  sockaddr_storage local{};
-  socklen_t len = sizeof(local);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) {
-    *syscall_name = "getsockname";
-    return -errno;
-  }
-  // SO_PEERNAME answers in any state, but only for a buffer no longer than
-  // the family's address (net/core/sock.c): EINVAL otherwise.
-  sockaddr_storage remote{};
-  len = local.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERNAME, &remote, &len) != 0) {
-    *syscall_name = "getsockopt";
-    return -errno;
-  }
-  const bool v6 = local.ss_family == AF_INET6;
-  const auto* l4 = reinterpret_cast<const sockaddr_in*>(&local);
-  const auto* r4 = reinterpret_cast<const sockaddr_in*>(&remote);
-  const auto* l6 = reinterpret_cast<const sockaddr_in6*>(&local);
-  const auto* r6 = reinterpret_cast<const sockaddr_in6*>(&remote);
-  out->family = v6 ? 6 : 4;
-  inet_ntop(local.ss_family, v6 ? static_cast<const void*>(&l6->sin6_addr) : &l4->sin_addr, out->local, sizeof(out->local));
-  inet_ntop(local.ss_family, v6 ? static_cast<const void*>(&r6->sin6_addr) : &r4->sin_addr, out->remote, sizeof(out->remote));
-  out->local_port = ntohs(v6 ? l6->sin6_port : l4->sin_port);
-  out->remote_port = ntohs(v6 ? r6->sin6_port : r4->sin_port);
-  return 0;
-}
 
 namespace {
 
-// A socket's line in /proc/<pid>/net/tcp or tcp6.
-struct TableEntry {
-  uint64_t inode;
-  int family;
-  uint8_t local[16];
-  uint8_t remote[16];
-  int local_port;
-  int remote_port;
-};
+// Whether the process behind `pidfd` has exited: its pidfd turns readable
+// then (a zombie included). Its pid is reused only after that, so a /proc/<pid>
+// read before a check that finds it running was this process's.
+bool Exited(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  int n;
+  do n = poll(&p, 1, 0);
+  while (n < 0 && errno == EINTR);
+  return n > 0;
+}
 
-// The whole of a /proc file (its size is 0 until read). 0 or -errno.
-int ReadFile(const char* path, std::string* text) {
+// Up to `limit` bytes of a /proc file (its size reads as 0); empty when it
+// cannot be read (hidden by hidepid, a kernel thread's cmdline, ...).
+std::string ReadProc(const char* path, size_t limit) {
+  std::string text;
   OwnedFd fd(open(path, O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return -errno;
-  char buffer[1 << 16];
-  for (;;) {
-    ssize_t n = read(fd.get(), buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    if (n == 0) return 0;
-    text->append(buffer, static_cast<size_t>(n));
+  if (fd.get() < 0) return text;
+  char buffer[4096];
+  while (text.size() < limit) {
+    ssize_t n = read(fd.get(), buffer, std::min(sizeof(buffer), limit - text.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
   }
+  return text;
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+// The real uid on the "Uid:" line of /proc/<pid>/status; -1 when unknown.
+int RealUid(const std::string& status) {
+  size_t at = status.find("\nUid:");
+  if (at == std::string::npos) return -1;
+  const char* p = status.c_str() + at + 5;
+  while (*p == '\t' || *p == ' ') p++;
+  char* end;
+  long uid = strtol(p, &end, 10);
+  return end == p || uid < 0 ? -1 : static_cast<int>(uid);
 }
 
-// "0100007F:1F90" (IPv4: one word) or 32 hex digits and a port (IPv6: four
-// words). The kernel prints each 32-bit word of the address as the number
-// it is in memory (%08X of a __be32), so copying the parsed number back into
-// memory gives the bytes in network order, on a host of either byte order.
-bool ParseEndpoint(const char* p, const char* end, int words, uint8_t* bytes,
-                   int* port) {
-  if (end - p != words * 8 + 5 || p[words * 8] != ':') return false;
-  for (int w = 0; w < words; w++) {
-    uint32_t word = 0;
-    for (int i = 0; i < 8; i++) {
-      int digit = HexDigit(p[w * 8 + i]);
-      if (digit < 0) return false;
-      word = word << 4 | static_cast<uint32_t>(digit);
-    }
-    memcpy(bytes + 4 * w, &word, 4);
+// An address as getsockname and SO_PEERNAME give it: 4 or 6, or 0 for a
+// family that is not IP; the bytes in network order.
+int Endpoint(const sockaddr_storage& address, uint8_t* bytes, int* port) {
+  if (address.ss_family == AF_INET) {
+    const sockaddr_in& in = reinterpret_cast<const sockaddr_in&>(address);
+    memcpy(bytes, &in.sin_addr, 4);
+    *port = ntohs(in.sin_port);
+    return 4;
   }
-  *port = 0;
-  for (const char* q = p + words * 8 + 1; q < end; q++) {
-    int digit = HexDigit(*q);
-    if (digit < 0) return false;
-    *port = *port << 4 | digit;
+  if (address.ss_family == AF_INET6) {
+    const sockaddr_in6& in6 = reinterpret_cast<const sockaddr_in6&>(address);
+    memcpy(bytes, &in6.sin6_addr, 16);
+    *port = ntohs(in6.sin6_port);
+    return 6;
   }
-  return true;
-}
-
-// Every line with a socket of its own (inode != 0; a TIME_WAIT has none):
-// "sl local remote st tx:rx tr:when retrnsmt uid timeout inode ...".
-void ParseTable(const std::string& text, int family,
-                std::vector<TableEntry>* entries) {
-  const int words = family == 4 ? 1 : 4;
-  const char* p = text.data();
-  const char* const end = p + text.size();
-  const char* line_end = static_cast<const char*>(memchr(p, '\n', end - p));
-  p = line_end == nullptr ? end : line_end + 1;  // the heading
-  while (p < end) {
-    line_end = static_cast<const char*>(memchr(p, '\n', end - p));
-    if (line_end == nullptr) line_end = end;
-    const char* token[10];
-    const char* token_end[10];
-    int tokens = 0;
-    for (const char* q = p; q < line_end && tokens < 10;) {
-      while (q < line_end && *q == ' ') q++;
-      if (q == line_end) break;
-      token[tokens] = q;
-      while (q < line_end && *q != ' ') q++;
-      token_end[tokens++] = q;
-    }
-    p = line_end + 1;
-    if (tokens < 10) continue;
-    TableEntry entry{};
-    entry.family = family;
-    for (const char* q = token[9]; q < token_end[9]; q++) {
-      if (*q < '0' || *q > '9') {
-        entry.inode = 0;
-        break;
-      }
-      entry.inode = entry.inode * 10 + static_cast<uint64_t>(*q - '0');
-    }
-    if (entry.inode != 0 &&
-        ParseEndpoint(token[1], token_end[1], words, entry.local,
-                      &entry.local_port) &&
-        ParseEndpoint(token[2], token_end[2], words, entry.remote,
-                      &entry.remote_port))
-      entries->push_back(entry);
-  }
-}
-
-// The process's TCP sockets, sorted by inode. A kernel without IPv6 has no
-// tcp6.
-int ReadTables(int pid, std::vector<TableEntry>* entries) {
-  for (int family : {4, 6}) {
-    char path[48];
-    snprintf(path, sizeof(path), "/proc/%d/net/%s", pid,
-             family == 4 ? "tcp" : "tcp6");
-    std::string text;
-    int err = ReadFile(path, &text);
-    if (err == -ENOENT && family == 6) continue;
-    if (err != 0) return err;
-    ParseTable(text, family, entries);
-  }
-  std::sort(entries->begin(), entries->end(),
-            [](const TableEntry& a, const TableEntry& b) { return a.inode < b.inode; });
   return 0;
+}
+
+// A syscall on this socket failed (errno says how): the socket's row says so.
+void Unreadable(PeekedSocket* socket, const char* syscall_name,
+                const char* option) {
+  socket->err = -errno;
+  socket->syscall = syscall_name;
+  socket->option = option;
+}
+
+enum class Copy { kRead, kUnreadable, kNotTcp };
+
+// Reads the copy `fd` of a socket: whether it is TCP (an IPv4 or IPv6 stream
+// socket of protocol TCP or MPTCP: SO_PROTOCOL alone would take a raw socket
+// of protocol TCP), then its addresses, the five options and the live state.
+Copy ReadCopy(int fd, PeekedSocket* socket) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    Unreadable(socket, "getsockname", nullptr);
+    return Copy::kUnreadable;
+  }
+  int family = Endpoint(address, socket->local, &socket->local_port);
+  if (family == 0) return Copy::kNotTcp;
+  int type = 0;
+  int protocol = 0;
+  socklen_t int_length = sizeof(type);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &int_length) != 0) {
+    Unreadable(socket, "getsockopt", "SO_TYPE");
+    return Copy::kUnreadable;
+  }
+  if (type != SOCK_STREAM) return Copy::kNotTcp;
+  int_length = sizeof(protocol);
+  if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &int_length) != 0) {
+    Unreadable(socket, "getsockopt", "SO_PROTOCOL");
+    return Copy::kUnreadable;
+  }
+  if (!IsTcp(protocol)) return Copy::kNotTcp;
+  // SO_PEERNAME, not getpeername: it names the peer of a connection still
+  // being made (SYN_SENT) too. Its length must not exceed the address's.
+  // ENOTCONN: no peer (listening, unbound, or never connected).
+  sockaddr_storage peer{};
+  length = family == 4 ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERNAME, &peer, &length) == 0) {
+    Endpoint(peer, socket->remote, &socket->remote_port);
+  } else if (errno != ENOTCONN) {
+    Unreadable(socket, "getsockopt", "SO_PEERNAME");
+    return Copy::kUnreadable;
+  }
+  socket->family = family;
+  socket->protocol = protocol;
+  Failure failure;
+  int err = Read(fd, &socket->config, &failure);
+  if (err == 0) err = ReadTcpInfo(fd, socket->info, &failure);
+  if (err != 0) {
+    // Read and ReadTcpInfo name the option; their errno is in `err`.
+    socket->err = err;
+    socket->syscall = "getsockopt";
+    socket->option = OptionName(failure.option);
+    return Copy::kUnreadable;
+  }
+  return Copy::kRead;
 }
 
 }  // namespace
 
-int PeekProcessSockets(int pid, std::vector<PeekedSocket>* out,
-                       const char** syscall_name, Failure* failure) {
-  // The pidfd pins the process: if it exits (and its pid is reused) while
-  // this runs, every pidfd_getfd fails with ESRCH instead of copying from
-  // another process.
+int ReadEndpoints(int fd, Endpoints* out, const char** syscall_name) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    *syscall_name = "getsockname";
+    return -errno;
+  }
+  out->family = Endpoint(address, out->local, &out->local_port);
+  // SO_PEERNAME, as for inspect: it answers in any state (getpeername says
+  // ENOTCONN once the connection is CLOSED), for a length no longer than
+  // the family's address.
+  sockaddr_storage peer{};
+  length = out->family == 4 ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERNAME, &peer, &length) != 0) {
+    *syscall_name = "getsockopt";
+    return -errno;
+  }
+  Endpoint(peer, out->remote, &out->remote_port);
+  return 0;
+}
+
+int PeekProcess(int pid, PeekedProcess* out, const char** syscall_name) {
+  // The pidfd is this process and no other: if it exits and its pid is
+  // reused while this runs, pidfd_getfd fails with ESRCH rather than copy
+  // from the new one, and the check at the end finds it exited, so that
+  // nothing read from /proc/<pid> is reported as this process's.
   OwnedFd pidfd(PidfdOpen(pid));
   if (pidfd.get() < 0) {
     *syscall_name = "pidfd_open";
     return -errno;
   }
-  std::vector<TableEntry> table;
-  int err = ReadTables(pid, &table);
-  if (err != 0) {
-    *syscall_name = "open";
-    return err;
-  }
-  char path[32];
+  char path[40];
+  snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+  out->cmdline = ReadProc(path, 4096);
+  snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+  out->comm = ReadProc(path, 64);
+  snprintf(path, sizeof(path), "/proc/%d/status", pid);
+  out->uid = RealUid(ReadProc(path, 4096));
+  snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+  char netns[64];
+  ssize_t netns_length = readlink(path, netns, sizeof(netns));
+  if (netns_length > 0) out->netns.assign(netns, static_cast<size_t>(netns_length));
+  // Any failure from here on may be the process exiting under it: the
+  // caller tells "gone" from the rest with out->exited.
+  int err = 0;
   snprintf(path, sizeof(path), "/proc/%d/fd", pid);
   int dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = nullptr;
   if (dir_fd < 0) {
+    err = -errno;
     *syscall_name = "open";
-    return -errno;
-  }
-  DIR* dir = fdopendir(dir_fd);
-  if (dir == nullptr) {
+  } else if ((dir = fdopendir(dir_fd)) == nullptr) {
     err = -errno;
     close(dir_fd);
     *syscall_name = "fdopendir";
-    return err;
   }
-  std::vector<bool> taken(table.size());
-  for (;;) {
+  // The listing first: each fd that is a socket, and its inode.
+  struct Listed {
+    int fd;
+    uint64_t inode;
+    bool again;  // another fd of the same socket comes first: read that one
+  };
+  std::vector<Listed> listed;
+  while (dir != nullptr) {
     errno = 0;
     const dirent* entry = readdir(dir);
     if (entry == nullptr) {
@@ -440,49 +455,80 @@ int PeekProcessSockets(int pid, std::vector<PeekedSocket>* out,
       break;
     }
     uint64_t inode = SocketInode(link, length);
-    auto at = std::lower_bound(
-        table.begin(), table.end(), inode,
-        [](const TableEntry& e, uint64_t i) { return e.inode < i; });
-    if (inode == 0 || at == table.end() || at->inode != inode ||
-        taken[at - table.begin()])
-      continue;  // not a TCP socket (or one already read)
-    OwnedFd copy(PidfdGetfd(pidfd.get(), static_cast<int>(fd)));
+    if (inode != 0) listed.push_back({static_cast<int>(fd), inode, false});
+  }
+  if (dir != nullptr) closedir(dir);
+  // A socket held by several fds is read once, through its lowest fd. (By
+  // sorting, not a hash set: std::unordered_set would need GLIBCXX_3.4.29,
+  // newer than the libstdc++ that Node's own binaries need.)
+  std::sort(listed.begin(), listed.end(), [](const Listed& a, const Listed& b) {
+    return a.inode != b.inode ? a.inode < b.inode : a.fd < b.fd;
+  });
+  std::vector<uint64_t> inodes(listed.size());
+  for (size_t i = 0; i < listed.size(); i++) {
+    inodes[i] = listed[i].inode;
+    listed[i].again = i > 0 && listed[i].inode == listed[i - 1].inode;
+  }
+  std::sort(listed.begin(), listed.end(),
+            [](const Listed& a, const Listed& b) { return a.fd < b.fd; });
+  // Sockets found in place of a listed one (an fd closed and reused since
+  // the listing) and read: rare, so a plain list.
+  std::vector<uint64_t> found;
+  size_t copied = 0;     // copies taken
+  int refused = 0;       // pidfd_getfd's EPERM or EACCES, before any copy
+  for (size_t i = 0; err == 0 && i < listed.size(); i++) {
+    if (listed[i].again) continue;
+    PeekedSocket socket{};
+    socket.fd = listed[i].fd;
+    socket.inode = listed[i].inode;
+    OwnedFd copy(PidfdGetfd(pidfd.get(), socket.fd));
     if (copy.get() < 0) {
       if (errno == EBADF) continue;  // closed since the listing
-      err = -errno;
-      *syscall_name = "pidfd_getfd";
-      break;
+      if (errno == ESRCH) {          // the process exited
+        err = -errno;
+        *syscall_name = "pidfd_getfd";
+        break;
+      }
+      if (copied == 0 && (errno == EPERM || errno == EACCES)) refused = -errno;
+      Unreadable(&socket, "pidfd_getfd", nullptr);
+      out->sockets.push_back(socket);
+      continue;
     }
-    // The fd number may have been closed and reused since its link was
-    // read: only the socket it named is read. The copy's own link says which
-    // socket it is. (Not fstat: glibc 2.33+ binds it to fstat64@GLIBC_2.33,
-    // newer than the glibc 2.28 that Node's own binaries need.)
+    copied++;
+    // The fd number may have been closed and reused since its link was read:
+    // the copy's own link says which socket it is. (Not fstat: glibc 2.33+
+    // binds it to fstat64@GLIBC_2.33, newer than the glibc 2.28 that Node's
+    // own binaries need.)
     char copy_path[40];
+    char link[64];
     snprintf(copy_path, sizeof(copy_path), "/proc/self/fd/%d", copy.get());
-    length = readlink(copy_path, link, sizeof(link));
+    ssize_t length = readlink(copy_path, link, sizeof(link));
     if (length < 0) {
-      err = -errno;
-      *syscall_name = "readlink";
-      break;
+      Unreadable(&socket, "readlink", nullptr);
+      out->sockets.push_back(socket);
+      continue;
     }
-    if (SocketInode(link, length) != inode) continue;
-    PeekedSocket socket;
-    if ((err = Read(copy.get(), &socket.config, failure)) ||
-        (err = ReadTcpInfo(copy.get(), socket.info, failure))) {
-      *syscall_name = "getsockopt";
-      break;
+    uint64_t inode = SocketInode(link, length);
+    if (inode != socket.inode) {
+      // Not a socket now, or one that its own fd in the listing reads, or
+      // one already read in place of another.
+      if (inode == 0 || std::binary_search(inodes.begin(), inodes.end(), inode) ||
+          std::find(found.begin(), found.end(), inode) != found.end())
+        continue;
+      found.push_back(inode);
+      socket.inode = inode;
     }
-    socket.fd = static_cast<int>(fd);
-    socket.inode = inode;
-    socket.family = at->family;
-    memcpy(socket.local, at->local, sizeof(socket.local));
-    memcpy(socket.remote, at->remote, sizeof(socket.remote));
-    socket.local_port = at->local_port;
-    socket.remote_port = at->remote_port;
-    taken[at - table.begin()] = true;
-    out->push_back(socket);
+    if (ReadCopy(copy.get(), &socket) != Copy::kNotTcp)
+      out->sockets.push_back(socket);
   }
-  closedir(dir);
+  // Every copy refused, as ptrace rules refuse (not one socket's security
+  // label): the process as a whole is not permitted.
+  if (err == 0 && copied == 0 && refused != 0) {
+    err = refused;
+    *syscall_name = "pidfd_getfd";
+  }
+  out->exited = Exited(pidfd.get());
+  if (err != 0 || out->exited) out->sockets.clear();
   return err;
 }
 

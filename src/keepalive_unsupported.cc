@@ -63,8 +63,7 @@ int ReadEndpoints(int, Endpoints*, const char** syscall_name) {
   return -ENOSYS;
 }
 
-int PeekProcessSockets(int, std::vector<PeekedSocket>*,
-                       const char** syscall_name, Failure*) {
+int PeekProcess(int, PeekedProcess*, const char** syscall_name) {
   *syscall_name = "pidfd_open";
   return -ENOSYS;
 }

@@ -1,9 +1,12 @@
 // `tcp-keepalive inspect <pid>` against real processes, from outside them: a
 // Node process holding a mix of sockets configured every way there is (each
 // row checked against what that process set, on every Node major), one under
-// tcp-keepalive/register, and redis-server (not Node). It reads and changes
-// nothing (strace: no setsockopt, every copied fd closed before the next is
-// taken), and every refusal says why with its own exit code.
+// tcp-keepalive/register, and redis-server (not Node). It sets no option
+// (strace: no setsockopt, every copied fd closed before the next is taken),
+// finds sockets the network namespace's tables would not show (another
+// namespace's, MPTCP, unbound), shows a socket it cannot read as a row that
+// says why, reports nothing from a process that exited under it (even when
+// its pid was reused), and every refusal says why with its own exit code.
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,12 +15,13 @@ import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
 import { createInterface } from 'node:readline';
+import { getSystemErrorName } from 'node:util';
 import { getKeepAlive, getTcpInfo, type KeepAliveState } from '../lib';
 // The module itself: lib/index.ts loads it on first use, with a require that
 // runs compiled code only (the public entry is exercised from dist/ by
 // docs-live-state.test.ts, the package test and Bun's smoke suite).
-import { inspectProcess, type Inspection } from '../lib/tools/inspect';
-import { connectedPair, have, haveNode, havePython, haveStrace, linuxOnly, nodeOf, thrownBy } from './helpers';
+import { inspectProcess, type InspectedSocket, type Inspection } from '../lib/tools/inspect';
+import { connectedPair, have, haveNode, havePython, haveStrace, linuxOnly, nodeOf, runs, thrownBy } from './helpers';
 import { haveRedis, startRedis } from './servers';
 
 const root = path.join(__dirname, '..');
@@ -105,11 +109,18 @@ function run(command: string, args: string[]): Promise<Run> {
 
 const inspect = (pid: number | string, extra: string[] = [], node = process.execPath) => run(node, [cli, 'inspect', String(pid), ...extra]);
 
+/** The rows of an inspection, every one of them read (none has an `error`). */
+function readRows(inspection: Inspection): InspectedSocket[] {
+  expect(inspection.sockets.filter((s) => s.error !== undefined)).toEqual([]);
+  return inspection.sockets as InspectedSocket[];
+}
+
 /** Checks every row of an inspection against what the process said it set. */
 function expectRows(inspection: Inspection, rows: Row[]): void {
-  expect(inspection.sockets.map((s) => s.fd)).toEqual(rows.map((r) => r.fd).sort((a, b) => a - b));
+  const sockets = readRows(inspection);
+  expect(sockets.map((s) => s.fd)).toEqual(rows.map((r) => r.fd).sort((a, b) => a - b));
   for (const row of rows) {
-    const socket = inspection.sockets.find((s) => s.fd === row.fd)!;
+    const socket = sockets.find((s) => s.fd === row.fd)!;
     const expected = row.expected === 'system' ? SYSTEM : row.expected;
     expect(
       {
@@ -140,6 +151,8 @@ function expectRows(inspection: Inspection, rows: Row[]): void {
 }
 
 const MAJORS = [20, 22, 24, 26];
+
+const strace = linux && haveStrace();
 
 describe.runIf(linux)('inspect a Node process holding a mix of sockets', () => {
   for (const major of MAJORS) {
@@ -236,36 +249,53 @@ describe.runIf(linux)('inspect a Node process holding a mix of sockets', () => {
     }
   });
 
-  const strace = linux && haveStrace();
-  it.runIf(strace)('touches nothing (strace): no setsockopt, only getsockopt on the copies, each copy closed before the next is taken', async () => {
+  it.runIf(strace)('sets nothing (strace): no setsockopt; each copy is asked which socket it is (getsockname, getsockopt) and read with getsockopt only, and closed before the next is taken', async () => {
     const target = await startTarget('mix');
     const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-inspect-strace-'));
     try {
       const trace = path.join(dir, 'trace');
-      const { code } = await run('strace', ['-f', '-qq', '-o', trace, '-e', 'trace=pidfd_getfd,setsockopt,getsockopt,close', process.execPath, cli, 'inspect', String(target.pid), '--json']);
+      const { code } = await run('strace', ['-f', '-qq', '-o', trace, '-e', 'trace=pidfd_getfd,setsockopt,getsockopt,getsockname,close', process.execPath, cli, 'inspect', String(target.pid), '--json']);
       expect(code).toBe(0);
       const calls = readFileSync(trace, 'utf8').split('\n').filter(Boolean).map((line) => line.replace(/^\d+\s+/, ''));
       expect(calls.filter((c) => c.startsWith('setsockopt('))).toEqual([]);
-      const copies: number[] = [];
+      // Each copy: the target's fd it copies, and what was asked of it until it was closed.
+      const copies: Array<{ fd: number; asked: string[] }> = [];
       let open: number | undefined;
       for (const call of calls) {
         const copied = /^pidfd_getfd\(\d+, (\d+), 0\)\s+=\s+(\d+)$/.exec(call);
         if (copied) {
           expect(open, `a copy was still open when ${call}`).toBeUndefined();
-          expect(target.rows.map((r) => r.fd)).toContain(Number(copied[1]));
           open = Number(copied[2]);
-          copies.push(open);
+          copies.push({ fd: Number(copied[1]), asked: [] });
           continue;
         }
-        const getsockopt = /^getsockopt\((\d+),/.exec(call);
-        if (getsockopt && copies.includes(Number(getsockopt[1]))) expect(Number(getsockopt[1])).toBe(open);
-        if (open !== undefined && call.startsWith(`close(${open})`)) open = undefined;
+        if (open === undefined) continue;
+        const on = /^(getsockopt|getsockname)\((\d+), (?:\w+, (\w+))?/.exec(call);
+        if (on && Number(on[2]) === open) copies.at(-1)!.asked.push(on[3] ?? on[1]!);
+        if (call.startsWith(`close(${open})`)) open = undefined;
       }
       expect(open).toBeUndefined();
-      expect(copies).toHaveLength(target.rows.length);
-      // Five options and TCP_INFO per socket, nothing else on the copies.
-      const onCopies = calls.filter((c) => /^getsockopt\((\d+),/.test(c) && copies.includes(Number(/^getsockopt\((\d+),/.exec(c)![1])));
-      expect(onCopies).toHaveLength(6 * target.rows.length);
+      // Every TCP socket: which it is (family, type, protocol, peer), then the five options and TCP_INFO.
+      const rows = target.rows.map((r) => r.fd);
+      expect(copies.filter((c) => rows.includes(c.fd)).map((c) => c.fd)).toEqual([...rows].sort((a, b) => a - b));
+      for (const copy of copies.filter((c) => rows.includes(c.fd))) {
+        expect(copy.asked, `fd ${copy.fd}`).toEqual([
+          'getsockname',
+          'SO_TYPE',
+          'SO_PROTOCOL',
+          'SO_PEERNAME',
+          'TCP_KEEPIDLE',
+          'TCP_KEEPINTVL',
+          'TCP_KEEPCNT',
+          'TCP_USER_TIMEOUT',
+          'SO_KEEPALIVE',
+          'TCP_INFO',
+        ]);
+      }
+      // Its other sockets (the Unix sockets of its stdio): asked which they are, nothing more.
+      const others = copies.filter((c) => !rows.includes(c.fd));
+      expect(others.length).toBeGreaterThan(0);
+      for (const copy of others) expect(copy.asked, `fd ${copy.fd}`).toEqual(['getsockname']);
       expect(await target.check()).toEqual({ wrong: [], carried: 5 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -291,9 +321,10 @@ describe.runIf(haveRedis())('inspect redis-server (a process that is not Node)',
       expect(code).toBe(0);
       const inspection = JSON.parse(stdout) as Inspection;
       expect(inspection.command).toBe('redis-server');
-      const listening = inspection.sockets.filter((s) => s.state === 'LISTEN');
+      const sockets = readRows(inspection);
+      const listening = sockets.filter((s) => s.state === 'LISTEN');
       expect(listening.map((s) => [s.localAddress, s.localPort, s.keepAlive.enable])).toEqual([['127.0.0.1', redis.port, false]]);
-      const connections = inspection.sockets.filter((s) => s.state !== 'LISTEN');
+      const connections = sockets.filter((s) => s.state !== 'LISTEN');
       expect(connections.map((s) => s.remotePort).sort()).toEqual(clients.map((c) => c.localPort).sort());
       for (const s of connections) {
         expect(s).toMatchObject({ localAddress: '127.0.0.1', localPort: redis.port, remoteAddress: '127.0.0.1', state: 'ESTABLISHED' });
@@ -308,6 +339,80 @@ describe.runIf(haveRedis())('inspect redis-server (a process that is not Node)',
     } finally {
       for (const c of clients) c.destroy();
       await redis.stop();
+    }
+  });
+});
+
+// Namespaces of its own, as any user may make them (user namespaces on).
+const haveUnshare = () =>
+  have('unshare with user and network namespaces', runs('unshare', ['--user', '--map-root-user', '--net', 'true']), 'apt-get install -y util-linux; sysctl kernel.unprivileged_userns_clone=1');
+
+interface SocketsFixture {
+  pid: number;
+  rows: Array<{ fd: number; how: string; state: string; protocol: 'TCP' | 'MPTCP'; localAddress: string; localPort: number; remoteAddress: string; remotePort: number }>;
+  notShown: number[];
+  mptcp: boolean;
+  mptcpUserTimeoutErrno: number | null;
+}
+
+describe.runIf(linux && havePython() && haveUnshare())('sockets its network namespace\'s tables do not show, and sockets that are not TCP', () => {
+  it("another namespace's socket, unbound and bound-only sockets, a connection being made, one socket behind two fds, MPTCP (a row that says why it cannot be read); no UDP, raw or Unix socket", { timeout: 30_000 }, async () => {
+    // A listening socket of this namespace, handed to a process in a namespace of its own as its fd 3.
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    const child = spawn(
+      'unshare',
+      ['--user', '--map-root-user', '--net', 'sh', '-c', `ip link set lo up && ip route add 10.9.0.0/24 dev lo && exec python3 ${path.join(__dirname, 'fixtures', 'inspect-sockets.py')}`],
+      { stdio: ['pipe', 'pipe', 'inherit', fd] },
+    );
+    try {
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      const fixture = JSON.parse((await lines.next()).value as string) as SocketsFixture;
+      if (!fixture.mptcp) have('MPTCP', () => false, 'a kernel with CONFIG_MPTCP and sysctl net.mptcp.enabled=1');
+      const { code, stdout, stderr } = await inspect(fixture.pid, ['--json']);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const inspection = JSON.parse(stdout) as Inspection;
+      expect(inspection.sockets.map((s) => s.fd)).toEqual(fixture.rows.map((r) => r.fd));
+      for (const row of fixture.rows) {
+        const socket = inspection.sockets.find((s) => s.fd === row.fd)!;
+        const { fd: _, how, state, ...where } = row;
+        // MPTCP has no TCP_USER_TIMEOUT (Linux 6.18): the row says so, with what was read before.
+        if (row.protocol === 'MPTCP' && fixture.mptcpUserTimeoutErrno !== null) {
+          const code = getSystemErrorName(-fixture.mptcpUserTimeoutErrno);
+          expect(socket, how).toEqual({
+            fd: row.fd,
+            ...where,
+            family: 'IPv4',
+            error: { message: `getsockopt ${code}`, code, errno: -fixture.mptcpUserTimeoutErrno, syscall: 'getsockopt', option: 'TCP_USER_TIMEOUT' },
+          });
+          continue;
+        }
+        expect(socket, how).toMatchObject({ ...where, state, systemDefaults: null });
+        expect(socket.keepAlive, how).toMatchObject({ enable: false });
+      }
+      const unreadable = fixture.rows.filter((r) => r.protocol === 'MPTCP' && fixture.mptcpUserTimeoutErrno !== null).length;
+      expect(inspection.summary).toMatchObject({ sockets: fixture.rows.length, listening: fixture.mptcp && unreadable === 0 ? 3 : 2, notConnected: 2, unreadable });
+
+      // The table: a row that could not be read says why, after what is known of it.
+      const table = (await inspect(fixture.pid)).stdout.split('\n');
+      const mptcpClient = fixture.rows.find((r) => r.how === 'MPTCP, a connection');
+      if (mptcpClient !== undefined && unreadable > 0) {
+        expect(table.find((l) => l.startsWith(`${mptcpClient.fd} `))!.split(/\s{2,}/)).toEqual([
+          String(mptcpClient.fd),
+          `127.0.0.1:${mptcpClient.localPort}`,
+          `127.0.0.1:${mptcpClient.remotePort}`,
+          `MPTCP, cannot be read: getsockopt ${getSystemErrorName(-fixture.mptcpUserTimeoutErrno!)} (TCP_USER_TIMEOUT)`,
+        ]);
+        expect(table.at(-2)).toMatch(/; 3 sockets that could not be read$/);
+      }
+      const connecting = fixture.rows.find((r) => r.state === 'SYN_SENT')!;
+      expect(table.find((l) => l.startsWith(`${connecting.fd} `))!.split(/\s{2,}/).slice(2, 4)).toEqual(['10.9.0.2:9', 'SYN_SENT']);
+    } finally {
+      child.stdin!.end();
+      await once(child, 'exit');
+      server.close();
     }
   });
 });
@@ -334,6 +439,46 @@ describe.runIf(linux)('what it refuses, and why', () => {
     const child = spawn(process.execPath, ['-e', '']);
     await once(child, 'exit');
     expect(await inspect(child.pid!)).toEqual({ code: 3, stdout: '', stderr: `tcp-keepalive inspect: There is no process ${child.pid} (it may have exited)\n` });
+  });
+
+  it('a process that exits and whose pid is reused during the inspection: exit 3, nothing read from the new process', { timeout: 30_000 }, async () => {
+    // In a PID namespace of its own, where the fixture can give the next
+    // process the pid that was A's; strace holds the inspector right after
+    // its pidfd_open of A while A is killed and B takes its pid.
+    if (!haveUnshare() || !strace) return;
+    if (!have('unshare with PID namespaces', runs('unshare', ['--user', '--map-root-user', '--pid', '--fork', '--mount-proc', 'true']), 'util-linux unshare; a kernel with PID namespaces')) return;
+    const result = await run('unshare', ['--user', '--map-root-user', '--pid', '--fork', '--mount-proc', process.execPath, path.join(__dirname, 'fixtures', 'pid-reuse.cjs'), process.execPath, cli]);
+    expect(result.stderr).toBe('');
+    const { a, b, code, stdout, stderr } = JSON.parse(result.stdout) as { a: number; b: number; code: number; stdout: string; stderr: string };
+    expect(b).toBe(a); // B (sleep, no sockets) had A's pid when the inspector read /proc/<pid>
+    expect({ code, stdout, stderr }).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: `tcp-keepalive inspect: Process ${a} exited before the inspection was done: nothing read is shown, since its pid may already be another process's\n`,
+    });
+  });
+
+  it('/proc mounted with hidepid=invisible, another user\'s process: exit 4 (not "no such process"), says why', async () => {
+    // A /proc of its own in a private mount namespace: only root can mount one over the real.
+    if (!have('root (to mount /proc with hidepid in a private mount namespace)', () => process.getuid?.() === 0, 'run the tests as root')) return;
+    const readable = readablePackage();
+    const node = nodeForNobody();
+    if (!have('setpriv and a Node that nobody can run', () => node !== undefined, 'apt-get install -y util-linux; a Node outside /root')) return;
+    const target = await startTarget('mix');
+    try {
+      const asNobody = `setpriv --reuid 65534 --regid 65534 --clear-groups ${node} ${path.join(readable, 'dist', 'tools', 'cli.js')} inspect ${target.pid}`;
+      const result = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount -t proc -o hidepid=invisible proc /proc && exec ${asNobody}`]);
+      expect(result).toEqual({
+        code: 4,
+        stdout: '',
+        stderr:
+          `tcp-keepalive inspect: Not permitted to read the sockets of process ${target.pid}: it is running, but /proc is mounted with hidepid=invisible, ` +
+          "which hides from a user the processes it may not ptrace. Reading another process's sockets (pidfd_getfd) needs the right to ptrace it: " +
+          `the same user or root / CAP_SYS_PTRACE. Run: sudo tcp-keepalive inspect ${target.pid}\n`,
+      });
+    } finally {
+      await target.stop();
+    }
   });
 
   it('another user without the right to ptrace it: exit 4, says so and what to run', async () => {
@@ -409,6 +554,24 @@ describe.runIf(linux)('what it refuses, and why', () => {
   });
 });
 
+describe.runIf(linux)('a build whose C library headers predate Linux 5.6', () => {
+  const gpp = have('g++', runs('g++', ['--version']), 'apt-get install -y g++');
+  it.runIf(gpp)("names neither pidfd_open nor pidfd_getfd, and still inspects (the numbers are the kernel's own, not ENOSYS)", { timeout: 60_000 }, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tcp-keepalive-no-pidfd-'));
+    try {
+      const fixtures = path.join(__dirname, 'fixtures');
+      const program = path.join(dir, 'peek-self');
+      // The fixture itself refuses to build (#error) if the headers still name them.
+      execFileSync('g++', ['-std=gnu++17', '-O1', '-include', path.join(fixtures, 'no-pidfd-headers.h'), '-I', path.join(root, 'src'), path.join(fixtures, 'peek-self.cc'), path.join(root, 'src', 'keepalive_linux.cc'), '-o', program]);
+      const [port, found] = execFileSync(program, { encoding: 'utf8' }).trim().split(' ').map(Number);
+      expect(port).toBeGreaterThan(0);
+      expect(found).toBe(port);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.runIf(linux)('inspectProcess(pid), the function', () => {
   it('refuses a pid that is not a positive integer before touching anything', () => {
     expect(thrownBy(() => inspectProcess('42' as unknown as number))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
@@ -449,13 +612,14 @@ describe.runIf(linux)('inspectProcess(pid), the function', () => {
       const fdsBefore = readdirSync('/proc/self/fd').length;
       const inspection = inspectProcess(process.pid);
       expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+      const sockets = readRows(inspection);
       for (const socket of [pair.client, pair.accepted]) {
         const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
-        const row = inspection.sockets.find((s) => s.fd === fd)!;
+        const row = sockets.find((s) => s.fd === fd)!;
         expect(row).toMatchObject({ localPort: socket.localPort, remotePort: socket.remotePort, state: 'ESTABLISHED', keepAlive: getKeepAlive(socket) });
         expect(Object.keys(row.tcpInfo)).toEqual(Object.keys(getTcpInfo(socket)));
       }
-      expect(inspection.sockets.find((s) => s.state === 'LISTEN' && s.localPort === (pair.server.address() as net.AddressInfo).port)).toBeDefined();
+      expect(sockets.find((s) => s.state === 'LISTEN' && s.localPort === (pair.server.address() as net.AddressInfo).port)).toBeDefined();
     } finally {
       await pair.close();
     }

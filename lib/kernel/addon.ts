@@ -4,8 +4,9 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path = require('node:path');
 import { getSystemErrorName } from 'node:util';
+import { formatAddress, wordBytes } from './addresses';
 import { coded, notTcp, unsupported, type KeepAliveError, type KeepAliveSystemError } from '../engine/errors';
-import type { Endpoints, Handle, KeepAliveState, Kernel, NativeConfig, PeekedSocket, TcpInfo, TcpState } from './seam';
+import type { Endpoints, Handle, KeepAliveState, Kernel, NativeConfig, PeekError, PeekedProcess, TcpInfo, TcpState } from './seam';
 
 /** What a native call reports when a syscall failed (success is `undefined`). */
 export interface NativeFailure {
@@ -21,12 +22,29 @@ export interface NativeFailure {
   readonly notTcp: boolean;
 }
 
-/** What peekProcess reports when the process could not be read: `option` is -1 unless a getsockopt failed. */
-export interface PeekFailure {
+/** What the native peekProcess returns (src/binding.cc): one object per inspection. */
+export interface NativePeek {
+  /** 0, or the negative errno of what stopped the reading of the process as a whole. */
   readonly errno: number;
-  readonly option: number;
-  readonly syscall: 'pidfd_open' | 'open' | 'fdopendir' | 'readdir' | 'readlinkat' | 'pidfd_getfd' | 'readlink' | 'getsockname' | 'getsockopt';
-  readonly notTcp: boolean;
+  /** The syscall that failed for the process as a whole; '' when none did. */
+  readonly syscall: '' | 'pidfd_open' | 'open' | 'fdopendir' | 'readdir' | 'readlinkat' | 'pidfd_getfd';
+  /** The pidfd said the process exited, after everything else was read. */
+  readonly exited: boolean;
+  readonly cmdline: string;
+  readonly comm: string;
+  /** -1 when unreadable. */
+  readonly uid: number;
+  /** The link /proc/<pid>/ns/net; '' when unreadable. */
+  readonly netns: string;
+  /** peekStride numbers per socket (see Binding.peekProcess). */
+  readonly rows: Float64Array;
+  /** One per row that could not be read. */
+  readonly failures: ReadonlyArray<{
+    readonly index: number;
+    readonly errno: number;
+    readonly syscall: PeekError['syscall'];
+    readonly option: string | null;
+  }>;
 }
 
 export interface Binding {
@@ -55,15 +73,21 @@ export interface Binding {
   /** This platform's TCP state numbers' names (RFC 793's), indexed by number; null where none. */
   readonly tcpStateNames: readonly (string | null)[];
   /**
-   * Reads every TCP socket process `pid` holds: peekStride numbers per
-   * socket, [fd, inode, family (4 or 6), localPort, remotePort, the local
-   * address as four 32-bit words in network order, the remote one, enable,
-   * idleSeconds, intervalSeconds, count, userTimeoutMs, ...the live state].
+   * Reads every TCP socket process `pid` holds: in `rows`, peekStride numbers
+   * per socket, [fd, inode, family (4 or 6; 0 unknown), protocol (IPPROTO_*),
+   * localPort, remotePort, the local address as four 32-bit words in network
+   * order, the remote one, enable, idleSeconds, intervalSeconds, count,
+   * userTimeoutMs, ...the live state].
    */
-  peekProcess(pid: number): Float64Array | PeekFailure;
+  peekProcess(pid: number): NativePeek;
   readonly peekStride: number;
   /** Both ends of a TCP socket, also after the kernel ended the connection (Linux). */
-  endpoints(fd: number): { family: number; localAddress: string; localPort: number; remoteAddress: string; remotePort: number } | PeekFailure;
+  /**
+   * Both ends of a TCP socket, also after the kernel ended the connection
+   * (Linux): [family (4 or 6), localPort, remotePort, the local address as
+   * four 32-bit words in network order, the remote one].
+   */
+  endpoints(fd: number): Float64Array | { errno: number; syscall: 'getsockname' | 'getsockopt' };
   /** Bit `1 << i` is set when optionNames[i] can be set and read on this build. */
   readonly supportedOptions: number;
   /**
@@ -342,13 +366,12 @@ export function tcpInfoReader(binding: Binding): (values: Float64Array, at: numb
   };
 }
 
-/** A failure of peekProcess as the system error a caller sees (`pidfd_getfd EPERM`), with `option` for a getsockopt. */
-export function fromPeekFailure(failure: PeekFailure, names: readonly string[]): KeepAliveError {
-  if (failure.syscall === 'getsockopt' && failure.option >= 0) return fromFailure({ ...failure, syscall: 'getsockopt' }, names);
-  const code = getSystemErrorName(failure.errno);
-  const error = coded(new Error(`${failure.syscall} ${code}`), code) as KeepAliveError & { errno: number; syscall: string };
-  error.errno = failure.errno;
-  error.syscall = failure.syscall;
+/** A system error as Node shapes one (`pidfd_open ESRCH`): message, code, negative errno, syscall. */
+function systemError(errno: number, syscall: string): Error & { code: string; errno: number; syscall: string } {
+  const code = getSystemErrorName(errno);
+  const error = coded(new Error(`${syscall} ${code}`), code) as KeepAliveError & { errno: number; syscall: string };
+  error.errno = errno;
+  error.syscall = syscall;
   return error;
 }
 
@@ -364,17 +387,21 @@ export function addonKernel(binding: Binding): Kernel {
   const nativeTcpInfo = binding.tcpInfo; // a plain N-API function: no `this`
   const tcpInfoSlots = binding.tcpInfoSlots;
   const stride = binding.peekStride;
-  // A peeked row: [fd, inode, family, localPort, remotePort, 4 + 4 address words, the five options, the live state].
-  const addressAt = 5;
+  // A peeked row: [fd, inode, family, protocol, localPort, remotePort, 4 + 4 address words, the five options, the live state].
+  const addressAt = 6;
   const configAt = addressAt + 8;
   const infoAt = configAt + 5;
-  const bytes = (out: Float64Array, at: number, family: number): number[] => {
-    const all = [];
-    for (let w = 0; w < (family === 4 ? 1 : 4); w++) {
-      const word = out[at + w]!;
-      all.push(word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff);
-    }
-    return all;
+  // IPPROTO_TCP is 6 everywhere; anything else the addon reports is MPTCP.
+  const identified = (out: Float64Array, row: number) => {
+    const family = out[row + 2]!;
+    return {
+      protocol: out[row + 3] === 6 ? ('TCP' as const) : ('MPTCP' as const),
+      family: family === 4 ? ('IPv4' as const) : ('IPv6' as const),
+      localBytes: wordBytes(out, row + addressAt, family),
+      localPort: out[row + 4]!,
+      remoteBytes: wordBytes(out, row + addressAt + 4, family),
+      remotePort: out[row + 5]!,
+    };
   };
   return {
     name: 'addon',
@@ -412,24 +439,45 @@ export function addonKernel(binding: Binding): Kernel {
     },
     endpoints(handle): Endpoints {
       const out = binding.endpoints(fdOf(handle));
-      if ('errno' in out) throw fromPeekFailure(out, names);
-      return { ...out, family: out.family === 4 ? 'IPv4' : 'IPv6' };
+      if (!(out instanceof Float64Array)) throw systemError(out.errno, out.syscall);
+      // [family, localPort, remotePort, the local address as four words, the remote one]
+      const family = out[0]!;
+      return {
+        family: family === 4 ? 'IPv4' : 'IPv6',
+        localAddress: formatAddress(family, wordBytes(out, 3, family)),
+        localPort: out[1]!,
+        remoteAddress: formatAddress(family, wordBytes(out, 7, family)),
+        remotePort: out[2]!,
+      };
     },
-    peekProcess(pid): PeekedSocket[] {
-      const out = binding.peekProcess(pid);
-      if (!(out instanceof Float64Array)) throw fromPeekFailure(out, names);
-      const sockets: PeekedSocket[] = [];
-      for (let row = 0; row < out.length; row += stride) {
+    peekProcess(pid): PeekedProcess {
+      const peek = binding.peekProcess(pid);
+      const { rows: out, failures } = peek;
+      const unreadable = new Map(failures.map((f) => [f.index, f]));
+      const sockets: PeekedProcess['sockets'] = [];
+      for (let row = 0, index = 0; row < out.length; row += stride, index++) {
+        const failure = unreadable.get(index);
+        if (failure !== undefined) {
+          const code = getSystemErrorName(failure.errno);
+          sockets.push({
+            fd: out[row]!,
+            inode: out[row + 1]!,
+            ...(out[row + 2] !== 0 && { identified: identified(out, row) }),
+            error: {
+              message: `${failure.syscall} ${code}`,
+              code,
+              errno: failure.errno,
+              syscall: failure.syscall,
+              ...(failure.option !== null && { option: failure.option }),
+            },
+          });
+          continue;
+        }
         const c = row + configAt;
-        const family = out[row + 2]!;
         sockets.push({
           fd: out[row]!,
           inode: out[row + 1]!,
-          family: family === 4 ? 'IPv4' : 'IPv6',
-          localBytes: bytes(out, row + addressAt, family),
-          localPort: out[row + 3]!,
-          remoteBytes: bytes(out, row + addressAt + 4, family),
-          remotePort: out[row + 4]!,
+          ...identified(out, row),
           keepAlive: {
             enable: out[c] !== 0,
             idle: out[c + 1]! * 1000,
@@ -440,7 +488,15 @@ export function addonKernel(binding: Binding): Kernel {
           tcpInfo: readTcpInfo(out, row + infoAt),
         });
       }
-      return sockets;
+      return {
+        cmdline: peek.cmdline,
+        comm: peek.comm,
+        uid: peek.uid < 0 ? undefined : peek.uid,
+        netns: peek.netns === '' ? undefined : peek.netns,
+        exited: peek.exited,
+        error: peek.errno === 0 ? undefined : systemError(peek.errno, peek.syscall),
+        sockets,
+      };
     },
   };
 }

@@ -84,16 +84,68 @@ export interface TcpInfo {
 export interface PeekedSocket {
   /** Its file descriptor number in that process. */
   fd: number;
-  /** The socket's inode number (as in /proc/<pid>/net/tcp and /proc/<pid>/fd). */
+  /** The socket's inode number (as in /proc/<pid>/fd). */
   inode: number;
+  /** TCP, or Multipath TCP (IPPROTO_MPTCP). */
+  protocol: 'TCP' | 'MPTCP';
   family: 'IPv4' | 'IPv6';
-  /** The addresses' bytes in network order: 4 for IPv4, 16 for IPv6. */
+  /** The addresses' bytes in network order: 4 for IPv4, 16 for IPv6; zeros for no peer. */
   localBytes: number[];
   localPort: number;
   remoteBytes: number[];
   remotePort: number;
   keepAlive: KeepAliveState;
   tcpInfo: TcpInfo;
+  error?: undefined;
+}
+
+/** Why one socket of another process could not be read: a Node-style system error, as plain data. */
+export interface PeekError {
+  /** As Node writes a system error's: `getsockopt ENOTSUP`. */
+  message: string;
+  /** `ENOTSUP`, `EMFILE`, ... (util.getSystemErrorName). */
+  code: string;
+  /** Negative, as in Node's own system errors. */
+  errno: number;
+  syscall: 'pidfd_getfd' | 'readlink' | 'getsockname' | 'getsockopt';
+  /** For a getsockopt: the option (`TCP_USER_TIMEOUT`, `SO_PROTOCOL`, ...). */
+  option?: string;
+}
+
+/**
+ * A socket of another process that could not be read: its fd and why, and,
+ * when it failed after it was found to be TCP, its protocol and addresses.
+ */
+export interface UnreadablePeekedSocket {
+  fd: number;
+  inode: number;
+  identified?: Pick<PeekedSocket, 'protocol' | 'family' | 'localBytes' | 'localPort' | 'remoteBytes' | 'remotePort'>;
+  error: PeekError;
+}
+
+/** What reading another process found: its name and owner, as read with its sockets, and the sockets. */
+export interface PeekedProcess {
+  /** The start of /proc/<pid>/cmdline (its arguments, NUL-separated); '' when unreadable. */
+  cmdline: string;
+  /** /proc/<pid>/comm; '' when unreadable. */
+  comm: string;
+  /** The real uid that owns it; undefined when unreadable. */
+  uid: number | undefined;
+  /** Its network namespace, the link /proc/<pid>/ns/net (`net:[4026531840]`); undefined when unreadable. */
+  netns: string | undefined;
+  /**
+   * The process exited during the inspection (its pidfd said so, after
+   * everything else was read); `sockets` is then empty, and the name and
+   * owner may be another process's.
+   */
+  exited: boolean;
+  /**
+   * What stopped the reading of the process as a whole (`pidfd_open ESRCH`,
+   * `open EACCES`, ...), with `errno`, `code` and `syscall`; `sockets` is then empty.
+   */
+  error: (Error & { code: string; errno: number; syscall: string }) | undefined;
+  /** In fd order. */
+  sockets: Array<PeekedSocket | UnreadablePeekedSocket>;
 }
 
 /** A connection's two ends, as the kernel has them. */
@@ -181,9 +233,10 @@ export interface Kernel {
    */
   endpoints(handle: Handle): Endpoints;
   /**
-   * Reads, without changing anything, every TCP socket process `pid` holds,
-   * in one call. Throws a system error whose `syscall` says what failed
-   * (pidfd_open, open, pidfd_getfd, getsockopt, ...).
+   * Reads every TCP socket process `pid` holds, in one call (what that
+   * touches: docs/live-state.md#what-it-touches). What it could not read,
+   * it says in the result; it throws only where there is no way to read
+   * another process (no addon, no port).
    */
-  peekProcess(pid: number): PeekedSocket[];
+  peekProcess(pid: number): PeekedProcess;
 }

@@ -1,20 +1,21 @@
 // `tcp-keepalive inspect <pid>` and inspectProcess(pid): every TCP socket a
 // running process holds, with the five keepalive options the kernel holds for
-// it, what they mean, and its live state, read from outside the process
-// without changing anything.
+// it, what they mean, and its live state, read from outside the process. It
+// sets no option and sends nothing; what copying an fd does to a socket is
+// stated once, in docs/live-state.md#what-it-touches.
 //
 // One native call does it all (src/keepalive_linux.cc): it opens the process
-// (pidfd_open), reads /proc/<pid>/net/tcp and tcp6 (the process's network
-// namespace: each TCP socket's inode and addresses), lists the process's
-// fds, copies each fd that is one of those sockets (pidfd_getfd, Linux
-// 5.6+), reads it with getsockopt only, and closes the copy before the next:
-// a copy keeps the connection open while it is held.
+// (pidfd_open), reads its name and owner, lists its fds, copies each fd that
+// is a socket (pidfd_getfd, Linux 5.6+), asks the copy whether it is TCP and
+// reads it with getsockname and getsockopt only, and closes the copy before
+// the next; then it checks that the process is still the one it opened.
 import { readFileSync, readlinkSync } from 'node:fs';
 import os = require('node:os');
 import path = require('node:path');
 import { parseArgs } from 'node:util';
 import { kernel } from '../kernel';
-import type { KeepAliveState, TcpInfo, TcpState } from '../kernel/seam';
+import { formatAddress } from '../kernel/addresses';
+import type { KeepAliveState, PeekError, PeekedProcess, TcpInfo, TcpState } from '../kernel/seam';
 import { coded, unsupported, type KeepAliveError } from '../engine/errors';
 import { idleDeadPeerMs, unacknowledgedDataMs } from '../engine/detection';
 import { formatDuration, plural } from '../engine/durations';
@@ -25,11 +26,13 @@ import { systemDefaults, type SystemDefaults } from '../engine/plan';
 export interface InspectedSocket {
   /** Its file descriptor in that process. */
   fd: number;
+  /** TCP, or Multipath TCP (a socket made with IPPROTO_MPTCP). */
+  protocol: 'TCP' | 'MPTCP';
   family: 'IPv4' | 'IPv6';
   /** As Node writes them (`socket.localAddress`): `127.0.0.1`, `::1`, `::ffff:127.0.0.1` for IPv4 on a dual-stack socket. */
   localAddress: string;
   localPort: number;
-  /** `0.0.0.0` or `::` and port 0 for a listening socket. */
+  /** `0.0.0.0` or `::` and port 0 when it has no peer: a listening socket, one not connected. */
   remoteAddress: string;
   remotePort: number;
   state: TcpState;
@@ -54,14 +57,40 @@ export interface InspectedSocket {
   meaning: string;
   /** The live state, as getTcpInfo returns it. */
   tcpInfo: TcpInfo;
+  /** Only an unreadable socket has one. */
+  error?: undefined;
+}
+
+/**
+ * Why a socket could not be read: a Node-style system error as plain data
+ * (it prints as it is in JSON): `message` (`getsockopt ENOTSUP`), `code`,
+ * negative `errno`, `syscall`, and for a getsockopt the `option`.
+ */
+export type InspectSocketError = PeekError;
+
+/**
+ * A socket of the inspected process that could not be read, and why. When it
+ * failed once it was known to be TCP (reading its options or live state), its
+ * protocol and addresses are given too. The other keys of InspectedSocket are
+ * absent, so `socket.error === undefined` tells the two apart.
+ */
+export interface UnreadableSocket
+  extends Partial<Pick<InspectedSocket, 'protocol' | 'family' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort'>>,
+    Partial<Record<'state' | 'keepAlive' | 'systemDefaults' | 'idleDeadPeerMs' | 'unacknowledgedDataMs' | 'meaning' | 'tcpInfo', undefined>> {
+  fd: number;
+  error: InspectSocketError;
 }
 
 export interface InspectionSummary {
-  /** TCP sockets found: connections and listening sockets. */
+  /** TCP sockets found: connections, listening sockets, sockets not connected and unreadable ones. */
   sockets: number;
-  /** Sockets that are not listening. */
+  /** Sockets neither listening nor CLOSED. */
   connections: number;
   listening: number;
+  /** Sockets in state CLOSED: never connected (unbound, or bound only), or whose connection ended while the process still holds them. */
+  notConnected: number;
+  /** Sockets that could not be read (each row says why). */
+  unreadable: number;
   /** Connections with keepalive off: a dead idle peer is never noticed on those. */
   withoutKeepAlive: number;
   /** The connection that takes longest to notice a dead idle peer (idleDeadPeerMs null: never); null when there are no connections. */
@@ -74,78 +103,33 @@ export interface Inspection {
   pid: number;
   /** The program's name (from argv[0], /proc/<pid>/cmdline). */
   command: string;
-  /** TCP sockets in fd order. */
-  sockets: InspectedSocket[];
+  /** TCP sockets in fd order; one that could not be read has `error`. */
+  sockets: Array<InspectedSocket | UnreadableSocket>;
   summary: InspectionSummary;
 }
 
-/** The process does not exist (any more). */
+/** The process does not exist (any more), or exited during the inspection. */
 export const NO_SUCH_PROCESS = 'ERR_INSPECT_NO_SUCH_PROCESS';
-/** The kernel refused to let this process read the other's sockets. */
+/** The kernel refused to let this process read the other's sockets, or /proc hides it. */
 export const NOT_PERMITTED = 'ERR_INSPECT_NOT_PERMITTED';
 
 // ---- addresses ----------------------------------------------------------------
-
-/** An IPv6 address as libuv's inet_ntop writes it, as Node shows it: `::1`, `::ffff:127.0.0.1`, `fe80::1`. */
-export function formatIPv6(bytes: readonly number[]): string {
-  const words = Array.from({ length: 8 }, (_, i) => (bytes[2 * i]! << 8) | bytes[2 * i + 1]!);
-  let best = { base: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > best.len) best = { base: i, len: j - i };
-    i = j;
-  }
-  if (best.len < 2) best = { base: -1, len: 0 };
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (best.base !== -1 && i >= best.base && i < best.base + best.len) {
-      if (i === best.base) out += ':';
-      continue;
-    }
-    if (i !== 0) out += ':';
-    // An IPv4 address inside IPv6 (mapped ::ffff:a.b.c.d, or compatible ::a.b.c.d).
-    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 7 && words[7] !== 1) || (best.len === 5 && words[5] === 0xffff))) {
-      out += bytes.slice(12, 16).join('.');
-      break;
-    }
-    out += words[i]!.toString(16);
-  }
-  if (best.base !== -1 && best.base + best.len === 8) out += ':';
-  return out;
-}
 
 // ---- errors -------------------------------------------------------------------
 
 /**
  * The program's name: the last part of argv[0] (/proc/<pid>/cmdline,
- * readable by anyone). Not /proc/<pid>/comm, the main thread's name, which
- * Node 24 and later set to "MainThread". A program that rewrote its title
+ * readable by anyone), as the native call read it before it found the
+ * process still running, so that it cannot be a later process's with the
+ * same pid. Not /proc/<pid>/comm, the main thread's name, which Node 24 and
+ * later set to "MainThread". A program that rewrote its title
  * (redis-server: "redis-server 127.0.0.1:6379") gives its first word.
  */
-function processName(pid: number): string | undefined {
-  try {
-    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').split('\0');
-    const first = args.length === 1 ? args[0]!.split(' ')[0]! : args[0]!;
-    if (first !== '') return path.basename(first);
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); // a kernel thread, a zombie
-  } catch {
-    return undefined;
-  }
-}
-
-/** The real uid that owns the process, from /proc/<pid>/status (readable by anyone). */
-function ownerUid(pid: number): number | undefined {
-  try {
-    const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+function processName({ cmdline, comm }: Pick<PeekedProcess, 'cmdline' | 'comm'>): string | undefined {
+  const args = cmdline.replace(/\0+$/, '').split('\0');
+  const first = args.length === 1 ? args[0]!.split(' ')[0]! : args[0]!;
+  if (first !== '') return path.basename(first);
+  return comm.trim() || undefined; // a kernel thread, a zombie
 }
 
 const CAP_SYS_PTRACE = 19;
@@ -170,16 +154,24 @@ function noSuchProcess(pid: number, cause?: Error): KeepAliveError {
   return coded(new Error(`There is no process ${pid} (it may have exited)`, cause && { cause }), NO_SUCH_PROCESS);
 }
 
-function describeProcess(pid: number): string {
-  const name = processName(pid);
-  const uid = ownerUid(pid);
+/** Its pidfd says it exited: whatever /proc/<pid> gave since may be a new process's with the same pid. */
+function exited(pid: number, cause?: Error): KeepAliveError {
+  return coded(
+    new Error(`Process ${pid} exited before the inspection was done: nothing read is shown, since its pid may already be another process's`, cause && { cause }),
+    NO_SUCH_PROCESS,
+  );
+}
+
+function describeProcess(pid: number, peeked: PeekedProcess): string {
+  const name = processName(peeked);
+  const uid = peeked.uid;
   return `process ${pid}${name === undefined ? '' : ` (${name}${uid === undefined ? '' : `, uid ${uid}`})`}`;
 }
 
 /** Says exactly why the kernel refused, and what to run instead. */
-function notPermitted(pid: number, cause: Error): KeepAliveError {
+function notPermitted(pid: number, cause: Error, peeked: PeekedProcess): KeepAliveError {
   const me = process.getuid?.();
-  const owner = ownerUid(pid);
+  const owner = peeked.uid;
   const root = me === 0;
   const scope = yamaScope();
   const rule =
@@ -203,7 +195,43 @@ function notPermitted(pid: number, cause: Error): KeepAliveError {
       'It belongs to this user, but the kernel still refused: kernel.yama.ptrace_scope, a process that changed its user or ' +
       'made itself non-dumpable, or a security module.';
   }
-  return coded(new Error(`Not permitted to read the sockets of ${describeProcess(pid)}. ${why} ${rule} ${todo}`, { cause }), NOT_PERMITTED);
+  return coded(new Error(`Not permitted to read the sockets of ${describeProcess(pid, peeked)}. ${why} ${rule} ${todo}`, { cause }), NOT_PERMITTED);
+}
+
+/** The options /proc is mounted with (/proc/self/mountinfo), such as `rw,hidepid=invisible`; undefined when unknown. */
+function procOptions(): string | undefined {
+  try {
+    const line = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.split(' ')[4] === '/proc')
+      .pop(); // the last mounted is the one seen
+    return line?.split(' - ')[1]?.split(' ')[2];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The process runs (pidfd_open found it) and /proc/<pid> does not exist for
+ * this user: /proc is mounted with hidepid (invisible, 2, or ptraceable),
+ * which hides other users' processes from those who may not ptrace them, or
+ * it is the /proc of another PID namespace.
+ */
+function hidden(pid: number, cause: Error): KeepAliveError {
+  const hidepid = /(?:^|,)hidepid=([^,]+)/.exec(procOptions() ?? '')?.[1];
+  const why =
+    hidepid === undefined
+      ? `/proc/${pid} does not exist here: /proc belongs to another PID namespace, or hides it.`
+      : `/proc is mounted with hidepid=${hidepid}, which hides from a user the processes it may not ptrace.`;
+  return coded(
+    new Error(
+      `Not permitted to read the sockets of process ${pid}: it is running, but ${why} ` +
+        "Reading another process's sockets (pidfd_getfd) needs the right to ptrace it: the same user or root / CAP_SYS_PTRACE. " +
+        `Run: sudo tcp-keepalive inspect ${pid}`,
+      { cause },
+    ),
+    NOT_PERMITTED,
+  );
 }
 
 function tooOld(cause: Error): KeepAliveError {
@@ -225,16 +253,21 @@ function threadOf(pid: number): number | undefined {
   }
 }
 
-// What each failure of the native call means for the caller.
-function explain(pid: number, error: Error & { code?: string; syscall?: string }): Error {
+// What a failure to read the process means for the caller.
+function explain(pid: number, peeked: PeekedProcess): Error {
+  const error = peeked.error;
+  if (peeked.exited) return exited(pid, error);
+  if (error === undefined) throw new Error('inspect: explain() called without a failure'); // never: the caller checks
   switch (error.code) {
     case 'ESRCH':
       return noSuchProcess(pid, error);
     case 'ENOENT':
     case 'EINVAL': {
+      // Still running (else `exited`): /proc hides it from this user.
+      if (error.code === 'ENOENT' && error.syscall === 'open') return hidden(pid, error);
       // pidfd_open refuses a thread that does not lead its process (ENOENT
-      // on Linux 6.9+, EINVAL before); /proc/<pid> can go away under an open.
-      if (error.syscall !== 'pidfd_open' && error.syscall !== 'open') return error;
+      // on Linux 6.9+, EINVAL before).
+      if (error.syscall !== 'pidfd_open') return error;
       const leader = threadOf(pid);
       if (leader !== undefined) {
         return coded(new Error(`${pid} is a thread of process ${leader}, not a process: inspect ${leader}`, { cause: error }), NO_SUCH_PROCESS);
@@ -243,7 +276,7 @@ function explain(pid: number, error: Error & { code?: string; syscall?: string }
     }
     case 'EACCES':
     case 'EPERM':
-      return notPermitted(pid, error);
+      return notPermitted(pid, error, peeked);
     case 'ENOSYS':
       return tooOld(error);
     default:
@@ -253,11 +286,11 @@ function explain(pid: number, error: Error & { code?: string; syscall?: string }
 
 // ---- the inspection --------------------------------------------------------------
 
-function sameNetworkNamespace(pid: number): boolean {
+function ourNetworkNamespace(): string | undefined {
   try {
-    return readlinkSync(`/proc/${pid}/ns/net`) === readlinkSync('/proc/self/ns/net');
+    return readlinkSync('/proc/self/ns/net');
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -280,28 +313,26 @@ function meaningOf(socket: Pick<InspectedSocket, 'state' | 'keepAlive' | 'idleDe
 }
 
 /**
- * Every TCP socket process `pid` holds (IPv4 and IPv6, connections and
- * listening sockets): addresses, state, the five keepalive options the kernel
- * holds, what they mean, and the live state (getTcpInfo's). Reads only: no
- * option is set, nothing is sent; each copied fd is closed as soon as it is
- * read. Linux 5.6+; the same user with the right to ptrace the process, or
- * root / CAP_SYS_PTRACE. Synchronous: a process with 10,000 connections took
- * a median of 286 ms here in the last run of npm run bench.
+ * Every TCP socket process `pid` holds (IPv4 and IPv6, TCP and MPTCP,
+ * connections, listening sockets and sockets not connected, in whatever
+ * network namespace each was made): addresses, state, the five keepalive
+ * options the kernel holds, what they mean, and the live state (getTcpInfo's).
+ * A socket that cannot be read is a row with its `error`. It sets no option
+ * and sends nothing; each copied fd is closed as soon as it is read (what a
+ * copy does to a socket: docs/live-state.md#what-it-touches). Linux 5.6+; the
+ * same user with the right to ptrace the process, or root / CAP_SYS_PTRACE.
+ * Synchronous; how long it takes: docs/performance.md#live-state-gettcpinfo-and-inspect.
  */
 export function inspectProcess(pid: number): Inspection {
   integer(pid, 'pid', 1, 2_147_483_647);
   if (process.platform !== 'linux') {
     throw unsupported("inspect reads /proc and copies fds with pidfd_getfd, which only Linux has");
   }
-  let peeked;
-  try {
-    peeked = kernel.peekProcess(pid);
-  } catch (error) {
-    throw explain(pid, error as Error);
-  }
+  const peeked = kernel.peekProcess(pid);
+  if (peeked.error !== undefined || peeked.exited) throw explain(pid, peeked);
 
   let defaults: SystemDefaults | null = null;
-  if (sameNetworkNamespace(pid)) {
+  if (peeked.netns !== undefined && peeked.netns === ourNetworkNamespace()) {
     try {
       defaults = systemDefaults();
     } catch {
@@ -309,38 +340,48 @@ export function inspectProcess(pid: number): Inspection {
     }
   }
 
-  const sockets: InspectedSocket[] = peeked
-    .sort((a, b) => a.fd - b.fd)
-    .map(({ fd, family, localBytes, localPort, remoteBytes, remotePort, keepAlive, tcpInfo }) => {
-      const address = family === 'IPv4' ? (b: number[]) => b.join('.') : formatIPv6;
-      const socket = {
-        fd,
-        family,
-        localAddress: address(localBytes),
-        localPort,
-        remoteAddress: address(remoteBytes),
-        remotePort,
-        state: tcpInfo.state,
-        keepAlive,
-        systemDefaults:
-          defaults === null
-            ? null
-            : keepAlive.idle === defaults.idle && keepAlive.interval === defaults.interval && keepAlive.count === defaults.count,
-        idleDeadPeerMs: idleDeadPeerMs(keepAlive),
-        unacknowledgedDataMs:
-          keepAlive.userTimeout === 0 && defaults === null ? null : unacknowledgedDataMs(keepAlive, defaults?.retries2 ?? 0),
-        meaning: '',
-        tcpInfo,
-      };
-      socket.meaning = meaningOf(socket);
-      return socket;
-    });
-  return { pid, command: processName(pid) ?? '', sockets, summary: summarize(sockets) };
+  const addresses = ({ family, localBytes, localPort, remoteBytes, remotePort }: Identified) => {
+    const address = (b: number[]) => formatAddress(family === 'IPv4' ? 4 : 6, b);
+    return { family, localAddress: address(localBytes), localPort, remoteAddress: address(remoteBytes), remotePort };
+  };
+  const sockets = peeked.sockets.map((peek): InspectedSocket | UnreadableSocket => {
+    if (peek.error !== undefined) {
+      const known = peek.identified;
+      return { fd: peek.fd, ...(known && { protocol: known.protocol, ...addresses(known) }), error: peek.error };
+    }
+    const { fd, protocol, keepAlive, tcpInfo } = peek;
+    const socket = {
+      fd,
+      protocol,
+      ...addresses(peek),
+      state: tcpInfo.state,
+      keepAlive,
+      systemDefaults:
+        defaults === null
+          ? null
+          : keepAlive.idle === defaults.idle && keepAlive.interval === defaults.interval && keepAlive.count === defaults.count,
+      idleDeadPeerMs: idleDeadPeerMs(keepAlive),
+      unacknowledgedDataMs:
+        keepAlive.userTimeout === 0 && defaults === null ? null : unacknowledgedDataMs(keepAlive, defaults?.retries2 ?? 0),
+      meaning: '',
+      tcpInfo,
+    };
+    socket.meaning = meaningOf(socket);
+    return socket;
+  });
+  return { pid, command: processName(peeked) ?? '', sockets, summary: summarize(sockets) };
 }
 
-function summarize(sockets: readonly InspectedSocket[]): InspectionSummary {
-  const connections = sockets.filter((s) => s.state !== 'LISTEN');
-  const listening = sockets.length - connections.length;
+type Identified = NonNullable<Extract<PeekedProcess['sockets'][number], { error: PeekError }>['identified']>;
+
+const readable = (s: InspectedSocket | UnreadableSocket): s is InspectedSocket => s.error === undefined;
+
+function summarize(all: ReadonlyArray<InspectedSocket | UnreadableSocket>): InspectionSummary {
+  const sockets = all.filter(readable);
+  const connections = sockets.filter((s) => s.state !== 'LISTEN' && s.state !== 'CLOSED');
+  const listening = sockets.filter((s) => s.state === 'LISTEN').length;
+  const notConnected = sockets.length - connections.length - listening;
+  const unreadable = all.length - sockets.length;
   const off = connections.filter((s) => s.idleDeadPeerMs === null);
   let slowest: InspectedSocket | undefined = off[0];
   if (slowest === undefined) {
@@ -354,10 +395,14 @@ function summarize(sockets: readonly InspectedSocket[]): InspectionSummary {
         : `; slowest detection of a dead idle peer: ${formatDuration(slowest.idleDeadPeerMs)} (fd ${slowest.fd}${slowest.systemDefaults === true ? ', system defaults' : ''})`;
   }
   if (listening > 0) text += `; ${plural(listening, 'listening socket')}`;
+  if (notConnected > 0) text += `; ${plural(notConnected, 'socket')} not connected (CLOSED)`;
+  if (unreadable > 0) text += `; ${plural(unreadable, 'socket')} that could not be read`;
   return {
-    sockets: sockets.length,
+    sockets: all.length,
     connections: connections.length,
     listening,
+    notConnected,
+    unreadable,
     withoutKeepAlive: off.length,
     slowest: slowest === undefined ? null : { fd: slowest.fd, idleDeadPeerMs: slowest.idleDeadPeerMs },
     text,
@@ -368,16 +413,19 @@ function summarize(sockets: readonly InspectedSocket[]): InspectionSummary {
 
 export const INSPECT_HELP = `Usage: tcp-keepalive inspect <pid> [--json]
 
-Shows every TCP socket (IPv4 and IPv6, connections and listening sockets)
-that process <pid> holds: local and remote address, state, the keepalive
-options the kernel holds for it (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL,
-TCP_KEEPCNT, TCP_USER_TIMEOUT), how long a dead peer would go unnoticed, and
-the connection's live state (TCP_INFO: round-trip time, unacknowledged
-segments, unanswered keepalive probes, backoff, time since data was last
-received). Then one summary line.
+Shows every TCP socket (IPv4 and IPv6, TCP and MPTCP; connections,
+listening sockets and sockets not connected) that process <pid> holds: local
+and remote address, state, the keepalive options the kernel holds for it
+(SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT),
+how long a dead peer would go unnoticed, and the connection's live state
+(TCP_INFO: round-trip time, unacknowledged segments, unanswered keepalive
+probes, backoff, time since data was last received). A socket that cannot
+be read is a row that says why. Then one summary line.
 
-It only reads: it copies each socket's file descriptor (pidfd_getfd), reads
-it with getsockopt and closes the copy at once; nothing is set or sent.
+It copies each socket's file descriptor (pidfd_getfd), reads the copy with
+getsockname and getsockopt and closes it at once: no option is set and
+nothing is sent. What a copy does to a socket all the same:
+https://github.com/tcp-keepalive/tcp-keepalive/blob/main/docs/live-state.md#what-it-touches
 
 Needs Linux 5.6 or later, and the right to ptrace the process: the same user
 (where kernel.yama.ptrace_scope is 0), or root / CAP_SYS_PTRACE.
@@ -387,8 +435,9 @@ Options:
   -h, --help   show this help
 
 Exit status: 0 inspected; 2 bad arguments (a pid that is not a positive whole
-number); 3 no such process; 4 not permitted (the message says what to run);
-5 not possible on this system (not Linux, or a kernel without pidfd_getfd).
+number); 3 no such process (or it exited during the inspection); 4 not
+permitted (or /proc hides the process; the message says what to run); 5 not
+possible on this system (not Linux, or a kernel without pidfd_getfd).
 
 Examples:
   tcp-keepalive inspect 4242
@@ -408,27 +457,39 @@ function keepaliveCell(k: KeepAliveState): string {
 
 function tableOf(inspection: Inspection): string {
   const head = ['FD', 'LOCAL', 'REMOTE', 'STATE', 'KEEPALIVE', 'USER TIMEOUT', 'DEAD IDLE PEER NOTICED', 'RTT', 'UNACKED', 'PROBES', 'BACKOFF', 'LAST RECEIVED'];
+  const peer = (s: { remoteAddress?: string; remotePort?: number; family?: string }) =>
+    s.remotePort === 0 || s.remotePort === undefined ? '*' : hostPort(s.remoteAddress!, s.remotePort, s.family!);
   const rows = inspection.sockets.map((s) => {
+    if (s.error !== undefined) {
+      // The fd, the addresses where known, then why, across the other columns.
+      const { message, option } = s.error;
+      const why = `${s.protocol === 'MPTCP' ? 'MPTCP, ' : ''}cannot be read: ${message}${option === undefined ? '' : ` (${option})`}`;
+      return [String(s.fd), s.localPort === undefined ? '?' : hostPort(s.localAddress!, s.localPort, s.family!), s.localPort === undefined ? '?' : peer(s), why];
+    }
     const listening = s.state === 'LISTEN';
+    const connected = !listening && s.state !== 'CLOSED';
+    // A connection still being made has heard nothing yet: no round trip, nothing received.
+    const heard = connected && s.state !== 'SYN_SENT';
     const live = s.tcpInfo;
     return [
       String(s.fd),
       hostPort(s.localAddress, s.localPort, s.family),
-      listening ? '*' : hostPort(s.remoteAddress, s.remotePort, s.family),
-      s.state,
+      peer(s),
+      s.protocol === 'MPTCP' ? `${s.state} (MPTCP)` : s.state,
       keepaliveCell(s.keepAlive),
       s.keepAlive.userTimeout === 0 ? 'none' : formatDuration(s.keepAlive.userTimeout),
-      listening ? `accepted: ${noticed(s)}` : noticed(s),
-      listening ? '-' : ms(live.smoothedRtt),
-      listening ? `${live.unackedSegments} queued` : String(live.unackedSegments),
-      listening ? '-' : String(live.unansweredProbes),
-      listening ? '-' : String(live.backoff),
-      listening ? '-' : ago(live.sinceLastDataReceived),
+      listening ? `accepted: ${noticed(s)}` : connected ? noticed(s) : `once connected: ${noticed(s)}`,
+      heard ? ms(live.smoothedRtt) : '-',
+      listening ? `${live.unackedSegments} queued` : connected ? String(live.unackedSegments) : '-',
+      connected ? String(live.unansweredProbes) : '-',
+      connected ? String(live.backoff) : '-',
+      heard ? ago(live.sinceLastDataReceived) : '-',
     ];
   });
   const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  // An unreadable row's reason runs on from the STATE column unaligned.
+  const widths = head.map((_, i) => Math.max(...all.filter((r) => r.length === head.length || i < r.length - 1).map((r) => r[i]!.length)));
+  return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
 function exitFor(error: unknown): number {
