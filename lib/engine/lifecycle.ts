@@ -505,6 +505,7 @@ function beforeDestroy(this: net.Socket, error: Error | null): void {
 function watchDeadPeers(): void {
   if (nodeDestroy !== undefined) return;
   nodeDestroy = destroyProto._destroy;
+  Object.defineProperty(beforeDestroy, 'length', { value: nodeDestroy.length });
   destroyProto._destroy = beforeDestroy;
 }
 
