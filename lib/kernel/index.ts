@@ -7,7 +7,8 @@
 // opens a connection before it exits. The first apply, read, `supported`
 // (validation's question) or doctor's `choice` makes the choice; the one
 // warning for a missing addon comes then.
-import { addonKernel, loadAddon, platformName, type AddonLoad, type Binding } from './addon';
+import type * as Addon from './addon';
+import type { AddonLoad, Binding } from './addon';
 import { nodeKernel, runtimeName } from './node';
 import type { Kernel, OptionKey } from './seam';
 
@@ -52,7 +53,8 @@ export interface KernelChoice {
   readonly reason: string | null;
 }
 
-function wayFor(loaded: AddonLoad | undefined): { kernel: Kernel; addon: string | null; reason: string | null } {
+function wayFor(addon: typeof Addon, loaded: AddonLoad | undefined): { kernel: Kernel; addon: string | null; reason: string | null } {
+  const { addonKernel, platformName } = addon;
   if (loaded === undefined) {
     const reason = `${RUNTIME_WITHOUT_FDS}, where no socket shows its file descriptor`;
     return { kernel: nodeKernel(reason), addon: null, reason };
@@ -72,11 +74,14 @@ function wayFor(loaded: AddonLoad | undefined): { kernel: Kernel; addon: string 
 }
 
 function makeChoice(): Chosen {
-  const loaded: AddonLoad | undefined = RUNTIME_WITHOUT_FDS === undefined ? loadAddon() : undefined;
-  const way = wayFor(loaded);
+  // Its module too is loaded only now (the preload's bundle leaves it out).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const addon = require('./addon') as typeof Addon;
+  const loaded: AddonLoad | undefined = RUNTIME_WITHOUT_FDS === undefined ? addon.loadAddon() : undefined;
+  const way = wayFor(addon, loaded);
   const choice: KernelChoice = Object.freeze({
     way: way.kernel.name,
-    platform: platformName(),
+    platform: addon.platformName(),
     runtime: runtimeName(),
     addon: way.addon,
     reason: way.reason,
