@@ -10,9 +10,10 @@
  *
  * PRELOAD_SHIM: idle seconds, interval seconds, count, user timeout ms
  * (these are the default). Only IPv4 and IPv6 addresses are touched (a
- * Unix-domain socket never is); no other syscall is made to tell (a UDP
- * socket connected to an address would get five failing calls, which the
- * bench never makes). Failures are ignored, as Node ignores its own, and
+ * Unix-domain socket never is): a connect() tells by the address it is given,
+ * with no other syscall (a UDP socket connected to an address would get five
+ * failing calls, which the bench never makes); a listen() by getsockname(),
+ * once per listening socket. Failures are ignored, as Node ignores its own, and
  * errno is left as connect() and listen() set it.
  */
 #define _GNU_SOURCE

@@ -47,11 +47,11 @@ describe.runIf(tools)('npm run bench', () => {
       server: { configured: 20, keepaliveSetsockopt: 5 },
       'per-socket': { configured: 20, keepaliveSetsockopt: 100 },
     });
-    // The process-wide mode's connection rate: 3 rounds, with, without, and the syscalls alone.
+    // The process-wide mode's connection rate: 3 rounds, with, without, and the C shim (LD_PRELOAD).
     expect(report.connectionRate.connections).toBe(50);
     expect(report.connectionRate.samples).toHaveLength(3);
     for (const clock of ['wall', 'cpu']) {
-      for (const key of ['with', 'without', 'syscalls', 'ratio', 'syscallsRatio']) {
+      for (const key of ['with', 'without', 'shim', 'ratio', 'shimRatio', 'ofShim']) {
         expect(report.connectionRate[clock][key], `${clock} ${key}`).toBeGreaterThan(0);
       }
     }
