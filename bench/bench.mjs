@@ -93,6 +93,14 @@ try {
   console.error('bench: could not compile bench/floor.c (install a C compiler, or set CC)');
   process.exit(2);
 }
+// The process-wide mode with no JavaScript: bench/preload-shim.c, an LD_PRELOAD library.
+const shimLibrary = path.join(work, 'preload-shim.so');
+try {
+  execFileSync(process.env.CC ?? 'cc', ['-O2', '-shared', '-fPIC', '-o', shimLibrary, path.join(root, 'bench', 'preload-shim.c'), '-ldl'], { stdio: 'inherit' });
+} catch {
+  console.error('bench: could not compile bench/preload-shim.c (install a C compiler, or set CC)');
+  process.exit(2);
+}
 // Everything timed runs on one CPU: this process's main thread and the floor
 // processes. Left to the scheduler, the floor and the Node methods ran on
 // different vCPUs of this VM in some runs and not in others, and the ratios
@@ -409,10 +417,11 @@ server.listen(0, '127.0.0.1', async () => {
 // Three child processes, each with its own loopback server, take turns: one
 // started with --require tcp-keepalive/register (both ends configured: each
 // client socket when it connects, the server's listening socket once, which
-// its accepted sockets inherit), one without it, and one without it that makes
-// the same setsockopt calls itself through the native call with no JavaScript
-// of ours around it (the listening socket once, each client socket right
-// after its connect): the kernel's share. Each takes one block of CONNECTIONS
+// its accepted sockets inherit), one without it, and one without it whose
+// same five setsockopt calls are made by a C LD_PRELOAD library
+// (bench/preload-shim.c: each client socket right after connect(), the
+// listening socket right before listen()), with no JavaScript at all: the
+// kernel's share, and the floor the mode is measured against. Each takes one block of CONNECTIONS
 // connections opened and closed one after another (closed with a reset, so no
 // TIME_WAIT piles up; concurrent connects overflowed the listener's accept
 // queue here and stalled on 1 s SYN retransmissions), in shuffled order each
@@ -429,18 +438,9 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { getKeepAlive } = require(${JSON.stringify(root)});
 const [connections, mode] = [Number(process.argv[2]), process.argv[3]];
-let configure = () => {};
-if (mode === 'syscalls') {
-  const { binding } = require(${JSON.stringify(path.join(root, 'dist', 'kernel', 'index.js'))});
-  const { enable } = require(${JSON.stringify(path.join(root, 'dist', 'kernel', 'addon.js'))});
-  const { toNativeConfig } = require(${JSON.stringify(path.join(root, 'dist', 'engine', 'options.js'))});
-  const config = toNativeConfig({ idle: 30_000, interval: 5000, count: 3 });
-  configure = (socket) => enable(binding, socket._handle.fd, config);
-}
 const server = net.createServer((s) => s.on('error', () => {}).resume());
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
-configure(server);
 const { port } = server.address();
 async function block() {
   const start = process.hrtime.bigint();
@@ -448,7 +448,6 @@ async function block() {
   for (let i = 0; i < connections; i++) {
     const c = net.connect(port, '127.0.0.1');
     await once(c, 'connect');
-    configure(c);
     if (i === 0 && getKeepAlive(c).enable !== (mode !== 'without')) {
       throw new Error('the connection does not hold what this process was started with');
     }
@@ -470,12 +469,13 @@ process.send('ready');
     const env = { ...process.env };
     if (mode === 'with') env.TCP_KEEPALIVE = 'idle=30s,interval=5s,count=3';
     else delete env.TCP_KEEPALIVE;
+    if (mode === 'shim') env.LD_PRELOAD = shimLibrary;
     const args = [...(mode === 'with' ? ['--require', path.join(root, 'dist', 'integrations', 'register.js')] : []), script, String(CONNECTIONS), mode];
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const ready = once(child, 'message');
     return { child, ready };
   };
-  const modes = ['with', 'without', 'syscalls'];
+  const modes = ['with', 'without', 'shim'];
   const children = Object.fromEntries(modes.map((mode) => [mode, start(mode)]));
   await Promise.all(Object.values(children).map((c) => c.ready));
   const block = async (name) => {
@@ -499,9 +499,11 @@ process.send('ready');
   const summary = (clock) => ({
     without: median(samples.map((r) => r.without[clock])),
     with: median(samples.map((r) => r.with[clock])),
-    syscalls: median(samples.map((r) => r.syscalls[clock])),
+    shim: median(samples.map((r) => r.shim[clock])),
     ratio: median(samples.map((r) => r.with[clock] / r.without[clock])),
-    syscallsRatio: median(samples.map((r) => r.syscalls[clock] / r.without[clock])),
+    shimRatio: median(samples.map((r) => r.shim[clock] / r.without[clock])),
+    // The mode's rate as a share of the shim's: what its JavaScript costs over the kernel's share.
+    ofShim: median(samples.map((r) => r.with[clock] / r.shim[clock])),
   });
   // wall: connections per second of elapsed time. cpu: per second of the
   // process's own CPU time (user + system), which a busy machine disturbs less.
@@ -509,14 +511,21 @@ process.send('ready');
 }
 
 // ---- start-up: node with and without tcp-keepalive -----------------------------------
-// Three commands take turns, in shuffled order each round, after one untimed
-// run each: bare `node -e 0`, the same with --require tcp-keepalive/register
-// (TCP_KEEPALIVE set), and `node -e "require('tcp-keepalive')"`. Each run's
-// elapsed time from spawn to exit; paired ratios per round over the bare run.
+// Six commands take turns, in shuffled order each round, after one untimed run
+// each: bare `node -e 0`; `node -e "require('net')"` (what the preload must
+// load, being the mode that wraps net); the preload (TCP_KEEPALIVE set) with
+// `-e 0`; `node -e "require('http')"`, an application's smallest start, and
+// the same with the preload; and `node -e "require('tcp-keepalive')"`. Each
+// run's elapsed time from spawn to exit; ratios and differences paired by round.
 function startup() {
+  const preload = ['--require', path.join(root, 'dist', 'integrations', 'register.js')];
+  const withEnv = { TCP_KEEPALIVE: 'idle=30s,interval=5s,count=3' };
   const commands = {
     bare: [['-e', '0'], {}],
-    register: [['--require', path.join(root, 'dist', 'integrations', 'register.js'), '-e', '0'], { TCP_KEEPALIVE: 'idle=30s,interval=5s,count=3' }],
+    net: [['-e', "require('net')"], {}],
+    register: [[...preload, '-e', '0'], withEnv],
+    http: [['-e', "require('http')"], {}],
+    registerHttp: [[...preload, '-e', "require('http')"], withEnv],
     require: [['-e', `require(${JSON.stringify(root)})`], {}],
   };
   const time = (name) => {
@@ -537,21 +546,29 @@ function startup() {
     samples.push(sample);
   }
   const ms = Object.fromEntries(names.map((n) => [n, median(samples.map((s) => s[n]))]));
-  const ratio = (name) => median(samples.map((s) => s[name] / s.bare));
-  return { rounds: STARTUP_ROUNDS, samples, ms, ratios: { register: ratio('register'), require: ratio('require') } };
+  const ratio = (name, of = 'bare') => median(samples.map((s) => s[name] / s[of]));
+  const added = (name, of) => median(samples.map((s) => s[name] - s[of]));
+  return {
+    rounds: STARTUP_ROUNDS,
+    samples,
+    ms,
+    ratios: { register: ratio('register'), net: ratio('net'), require: ratio('require'), registerHttp: ratio('registerHttp', 'http') },
+    // Milliseconds added, paired: net's own, the preload's own after net, and the preload's to an application that loads http.
+    addedMs: { net: added('net', 'bare'), registerAfterNet: added('register', 'net'), registerHttp: added('registerHttp', 'http') },
+  };
 }
 
 // ---- run ------------------------------------------------------------------------
 // Start-up first, while this process is small: each spawn forks it, and after
 // the RSS phase (net-keepalive grows it by 2 GiB) a fork took 180 ms longer
 // here, a constant on both sides of the start-up ratio that hid most of it.
-log(`start-up: ${STARTUP_ROUNDS} rounds of node -e 0 with and without tcp-keepalive`);
+log(`start-up: ${STARTUP_ROUNDS} rounds of node -e 0 and node -e "require('http')" with and without tcp-keepalive`);
 const boot = startup();
 log(`${N} sockets, ${ROUNDS} rounds x ${PASSES} passes: the Node methods and the C floor (single-threaded, and with a second thread) in shuffled order; then RSS over ${RSS_OPS.toLocaleString('en')} operations each`);
 const { samples, rss } = await timeMethods();
 log(`server path: accepting ${ACCEPT} connections`);
 const server = serverPath();
-log(`process-wide mode: ${RATE_ROUNDS} rounds of ${CONNECTIONS} loopback connections opened and closed, in a process with tcp-keepalive/register, one without, and one making the same syscalls itself`);
+log(`process-wide mode: ${RATE_ROUNDS} rounds of ${CONNECTIONS} loopback connections opened and closed, in a process with tcp-keepalive/register, one without, and one with the C shim (LD_PRELOAD)`);
 const rate = await connectionRate();
 log(`inspect: a process holding ${INSPECT_CONNECTIONS} connections, inspected ${INSPECT_RUNS} times`);
 const inspect = await inspectBench(root, INSPECT_CONNECTIONS, INSPECT_RUNS);
@@ -670,17 +687,22 @@ function printConnectionRate(rate, check) {
   console.log(`\nProcess-wide mode, ${rate.samples.length} rounds of ${rate.connections} loopback connections opened and closed (paired by round)`);
   console.log(`  elapsed time: without ${perSecond(rate.wall.without)}, with tcp-keepalive/register ${perSecond(rate.wall.with)}, paired ratio ${rate.wall.ratio.toFixed(3)}`);
   console.log(`  per CPU second of the process: without ${perSecond(rate.cpu.without)}, with ${perSecond(rate.cpu.with)}, paired ratio ${rate.cpu.ratio.toFixed(3)}`);
-  console.log(`  where it goes: the same setsockopt calls made by the process itself, with no JavaScript of ours, run at ${rate.wall.syscallsRatio.toFixed(3)} ` +
-    `(CPU time ${rate.cpu.syscallsRatio.toFixed(3)}); per connection the mode costs ${us(rate.wall)} us of elapsed time over the rate without, ` +
-    `${((1 / rate.wall.syscalls - 1 / rate.wall.without) * 1e6).toFixed(1)} us of it the kernel's`);
-  check(rate.wall.ratio >= 0.96, `connection rate with the process-wide mode at least 0.96 of the rate without: ${rate.wall.ratio.toFixed(3)} (CPU time: ${rate.cpu.ratio.toFixed(3)})`);
+  console.log(`  the same five setsockopt calls made with no JavaScript (bench/preload-shim.c, LD_PRELOAD): ${perSecond(rate.wall.shim)}, ${rate.wall.shimRatio.toFixed(3)} of the rate without ` +
+    `(CPU time ${rate.cpu.shimRatio.toFixed(3)}); per connection the mode costs ${us(rate.wall)} us of elapsed time over the rate without, ` +
+    `${((1 / rate.wall.shim - 1 / rate.wall.without) * 1e6).toFixed(1)} us of it the kernel's`);
+  check(rate.wall.ofShim >= 0.99, `connection rate with the process-wide mode at least 0.99 of the shim's, paired: ${rate.wall.ofShim.toFixed(3)} (CPU time: ${rate.cpu.ofShim.toFixed(3)})`);
 }
 
 function printStartup(boot, check) {
   const ms = (v) => `${v.toFixed(1)} ms`;
+  const x = (v) => `${v.toFixed(3)}x`;
+  const { ratios: r, addedMs: a } = boot;
   console.log(`\nStart-up, ${boot.rounds} rounds, each command's elapsed time from spawn to exit (paired by round)`);
-  console.log(`  node -e 0: ${ms(boot.ms.bare)}; with --require tcp-keepalive/register: ${ms(boot.ms.register)} (${boot.ratios.register.toFixed(3)}x); ` +
-    `node -e "require('tcp-keepalive')": ${ms(boot.ms.require)} (${boot.ratios.require.toFixed(3)}x)`);
-  check(boot.ratios.register <= 1.05, `start-up with the preload at most 1.05x node -e 0: ${boot.ratios.register.toFixed(3)}x`);
-  check(boot.ratios.require <= 1.05, `start-up with require('tcp-keepalive') at most 1.05x node -e 0: ${boot.ratios.require.toFixed(3)}x`);
+  console.log(`  node -e 0: ${ms(boot.ms.bare)}; node -e "require('net')": ${ms(boot.ms.net)} (${x(r.net)}, +${ms(a.net)}); ` +
+    `with --require tcp-keepalive/register: ${ms(boot.ms.register)} (${x(r.register)}, +${ms(a.registerAfterNet)} after net's)`);
+  console.log(`  node -e "require('http')": ${ms(boot.ms.http)}; with the preload: ${ms(boot.ms.registerHttp)} (${x(r.registerHttp)}, +${ms(a.registerHttp)}); ` +
+    `node -e "require('tcp-keepalive')": ${ms(boot.ms.require)} (${x(r.require)} of node -e 0)`);
+  check(r.registerHttp <= 1.02 && a.registerHttp <= 2, `the preload adds at most 2 ms (1.02x) to node -e "require('http')": +${ms(a.registerHttp)}, ${x(r.registerHttp)}`);
+  check(a.registerAfterNet <= a.net, `the preload's own cost to node -e 0, after net's, at most net's own: +${ms(a.registerAfterNet)} against +${ms(a.net)}`);
+  check(r.require <= 1.02, `start-up with require('tcp-keepalive') at most 1.02x node -e 0: ${x(r.require)}`);
 }

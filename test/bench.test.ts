@@ -47,17 +47,17 @@ describe.runIf(tools)('npm run bench', () => {
       server: { configured: 20, keepaliveSetsockopt: 5 },
       'per-socket': { configured: 20, keepaliveSetsockopt: 100 },
     });
-    // The process-wide mode's connection rate: 3 rounds, with, without, and the syscalls alone.
+    // The process-wide mode's connection rate: 3 rounds, with, without, and the C shim (LD_PRELOAD).
     expect(report.connectionRate.connections).toBe(50);
     expect(report.connectionRate.samples).toHaveLength(3);
     for (const clock of ['wall', 'cpu']) {
-      for (const key of ['with', 'without', 'syscalls', 'ratio', 'syscallsRatio']) {
+      for (const key of ['with', 'without', 'shim', 'ratio', 'shimRatio', 'ofShim']) {
         expect(report.connectionRate[clock][key], `${clock} ${key}`).toBeGreaterThan(0);
       }
     }
     // Start-up: 3 rounds of bare node, the preload and require('tcp-keepalive').
     expect(report.startup.samples).toHaveLength(3);
-    for (const key of ['bare', 'register', 'require']) expect(report.startup.ms[key], key).toBeGreaterThan(0);
+    for (const key of ['bare', 'net', 'register', 'http', 'registerHttp', 'require']) expect(report.startup.ms[key], key).toBeGreaterThan(0);
     for (const key of ['register', 'require']) expect(report.startup.ratios[key], key).toBeGreaterThan(0);
     // inspect: a process holding 100 connections, inspected twice (the bench checks each run found all 100).
     expect(report.inspect.connections).toBe(100);

@@ -24,7 +24,20 @@ import { extraArgument, toNativeConfig, type KeepAliveOptions, type KeepAliveSta
 export type { KeepAliveTarget };
 
 /** Which options can be set here (this build, this runtime, this Node version); on Linux all of them. */
-export const supported = kernel.supported;
+export declare const supported: typeof kernel.supported;
+// A getter (the way to the kernel is chosen at first use), in the form Node's CommonJS lexer reads.
+const lazy = {
+  get supported(): typeof kernel.supported {
+    return kernel.supported;
+  },
+};
+Object.defineProperty(exports, 'supported', {
+  enumerable: true,
+  // eslint-disable-next-line object-shorthand
+  get: function () {
+    return lazy.supported;
+  },
+});
 
 function configureSocket(target: net.Socket, config: Readonly<NativeConfig>): void {
   let handle = socketHandle(target);

@@ -36,7 +36,7 @@
 //   every call straight on.
 import net = require('node:net');
 import { kernel } from '../kernel';
-import { deadPeerUnread, publishDeadPeer } from './dead-peer';
+import type * as DeadPeerModule from './dead-peer';
 import { deadPeer } from './diagnostics';
 import { isSocket, listensInPrimary, serverHandle, socketHandle, tcpSocketOf, type Handle, type KeepAliveTarget } from './handles';
 import { DISABLE_CONFIG as DISABLE, GIVEN_USER_TIMEOUT, type NativeConfig } from './options';
@@ -380,7 +380,7 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
       return Reflect.apply(close, this, arguments);
     };
   }
-  if (typeof accept === 'function' && acceptedInherit && !listensInPrimary(server)) {
+  if (typeof accept === 'function' && kernel.acceptedSocketsInherit && !listensInPrimary(server)) {
     hook(handle); // the accepted handles share its class
     handle.onconnection = function (this: Handle, error: unknown, client?: Handle) {
       // kServes is set only while the server serves an enabling configuration.
@@ -416,7 +416,6 @@ function stopServing(server: net.Server, handle: Handle): void {
 // worker): then ours is applied to it. Either way it is sticky from here on,
 // and Node's record says "on", before the server's own 'connection' listeners
 // (tls, http) and the application's run.
-const acceptedInherit = kernel.acceptedSocketsInherit;
 function adopt(this: NodeServer, socket: net.Socket): void {
   const config = serverHandle(this)?.[kServes] as Config | undefined;
   const handle = socketHandle(socket);
@@ -457,9 +456,11 @@ const serverProto = net.Server.prototype as unknown as { listen: (...args: unkno
 let nodeListen: ((...args: unknown[]) => net.Server) | undefined;
 
 function listen(this: NodeServer): net.Server {
+  const own = nodeListen!; // a default refused when settled gives Node's back at once
+  if (pendingDefault !== undefined) settleDefault();
   if (processDefault !== undefined && !byDefault.has(this)) byDefault.set(this, processDefault);
   // eslint-disable-next-line prefer-rest-params
-  const result = nodeListen!.apply(this, arguments as unknown as unknown[]);
+  const result = own.apply(this, arguments as unknown as unknown[]);
   if (configs.has(this) || (processDefault !== undefined && byDefault.has(this))) {
     if (serverHandle(this) != null && this.listening) {
       // Listening already: configured once, now, and not again at 'listening'.
@@ -490,6 +491,9 @@ let nodeDestroy: typeof destroyProto._destroy | undefined;
 function beforeDestroy(this: net.Socket, error: Error | null): void {
   const e = error as NodeJS.ErrnoException | null;
   if (e !== null && e.code === 'ETIMEDOUT' && e.syscall !== 'connect' && deadPeer().hasSubscribers) {
+    // Loaded with the first dead peer that has a subscriber: the preload need not start it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { deadPeerUnread, publishDeadPeer } = require('./dead-peer') as typeof DeadPeerModule;
     try {
       const config = configurationInForce(this);
       const handle = socketHandle(this);
@@ -531,8 +535,10 @@ function isPipe(first: unknown): boolean {
 function connect(this: net.Socket): net.Socket {
   // eslint-disable-next-line prefer-rest-params
   const args = arguments as unknown as unknown[];
+  const own = nodeConnect!; // a default refused when settled gives Node's back at once
+  if (pendingDefault !== undefined) settleDefault();
   if (processDefault !== undefined && !isPipe(args[0]) && !configs.has(this)) arm(this);
-  return nodeConnect!.apply(this, args);
+  return own.apply(this, args);
 }
 
 const socketSetKeepAliveProto = net.Socket.prototype as unknown as { setKeepAlive: (...args: unknown[]) => net.Socket };
@@ -558,6 +564,41 @@ function offByNode(this: net.Socket, enable?: unknown): net.Socket {
   return result;
 }
 
+// The process-wide preload's default, until the first connect or listen: the
+// way to the kernel is chosen (and the addon loaded) then, not before the
+// application runs, and the default is validated against it then.
+let pendingDefault: (() => Config | undefined) | undefined;
+function settleDefault(): void {
+  const resolve = pendingDefault!;
+  pendingDefault = undefined;
+  setProcessDefault(resolve());
+}
+
+/**
+ * setProcessDefault(resolve()), with resolve called at the first connect or
+ * listen of the process rather than now; the hooks that see those are put in
+ * place now.
+ */
+export function setProcessDefaultAtFirstUse(resolve: () => Config | undefined): void {
+  processDefault = undefined;
+  pendingDefault = resolve;
+  watchProcess();
+}
+
+function watchProcess(): void {
+  watchDeadPeers();
+  watchListens();
+  if (nodeConnect === undefined) {
+    nodeConnect = socketProto.connect;
+    socketProto.connect = connect;
+  }
+  if (nodeSocketSetKeepAlive === undefined) {
+    nodeSocketSetKeepAlive = socketSetKeepAliveProto.setKeepAlive;
+    Object.defineProperty(offByNode, 'length', { value: nodeSocketSetKeepAlive.length });
+    socketSetKeepAliveProto.setKeepAlive = offByNode;
+  }
+}
+
 /** Puts `ours` back to `original` on `owner[key]`, unless someone wrapped ours since: then it stays, passing every call straight on. */
 function unwrap(owner: object, key: string, ours: unknown, original: unknown): boolean {
   const o = owner as Record<string, unknown>;
@@ -576,18 +617,9 @@ function unwrap(owner: object, key: string, ours: unknown, original: unknown): b
  */
 export function setProcessDefault(config: Config | undefined): void {
   processDefault = config;
+  pendingDefault = undefined;
   if (config !== undefined) {
-    watchDeadPeers();
-    watchListens();
-    if (nodeConnect === undefined) {
-      nodeConnect = socketProto.connect;
-      socketProto.connect = connect;
-    }
-    if (nodeSocketSetKeepAlive === undefined) {
-      nodeSocketSetKeepAlive = socketSetKeepAliveProto.setKeepAlive;
-      Object.defineProperty(offByNode, 'length', { value: nodeSocketSetKeepAlive.length });
-      socketSetKeepAliveProto.setKeepAlive = offByNode;
-    }
+    watchProcess();
     return;
   }
   if (nodeConnect !== undefined && unwrap(socketProto, 'connect', connect, nodeConnect)) nodeConnect = undefined;

@@ -139,24 +139,34 @@ const probes = (value: unknown): number =>
 // The user timeout's unit is the platform's, as the addon reports it:
 // milliseconds on Linux (TCP_USER_TIMEOUT), seconds on macOS
 // (TCP_RXT_CONNDROPTIME). The derived value is capped at the largest whole
-// unit that fits the kernel's int of milliseconds.
-const USER_TIMEOUT_UNIT_MS = kernel.userTimeoutUnitMs;
-export const MAX_DERIVED_USER_TIMEOUT = MAX_USER_TIMEOUT - (MAX_USER_TIMEOUT % USER_TIMEOUT_UNIT_MS);
+// unit that fits the kernel's int of milliseconds. Asked of the kernel when
+// first needed, not at load (lib/kernel/index.ts chooses it at first use).
+let unitMs: number | undefined;
+const userTimeoutUnitMs = (): number => (unitMs ??= kernel.userTimeoutUnitMs);
+/** The largest derived user timeout: the largest whole unit of the platform's that fits the kernel's int. */
+export const maxDerivedUserTimeout = (): number => MAX_USER_TIMEOUT - (MAX_USER_TIMEOUT % userTimeoutUnitMs());
 
 const userTimeoutMs = (value: unknown): number =>
-  typeof value === 'number' && value >= 0 && value <= MAX_USER_TIMEOUT && value % USER_TIMEOUT_UNIT_MS === 0
-    ? value
-    : wholeUnits(value, 'options.userTimeout', kernel.optionNames[4]!, USER_TIMEOUT_UNIT_MS, 0, MAX_USER_TIMEOUT);
+  !kernelFacts
+    ? integer(value, 'options.userTimeout', 0, MAX_USER_TIMEOUT)
+    : typeof value === 'number' && value >= 0 && value <= MAX_USER_TIMEOUT && value % (unitMs ?? userTimeoutUnitMs()) === 0
+      ? value
+      : wholeUnits(value, 'options.userTimeout', kernel.optionNames[4]!, userTimeoutUnitMs(), 0, MAX_USER_TIMEOUT);
+
+// Off only inside checkOptions: what needs the kernel's facts (the user
+// timeout's unit, what the way to the kernel can set) is left to the real
+// validation, which the process-wide preload runs at the first connect or listen.
+let kernelFacts = true;
 
 // Where the kernel way cannot set every option (the fallback, lib/kernel/node.ts),
 // an option the caller gave explicitly and it cannot set is refused before
 // anything changes; one left to its default is left to the system.
 // `userTimeout: 0` (the system's behaviour) is what the socket has without one,
 // so it is accepted. Turning keepalive off works everywhere.
-const { supported } = kernel;
-const SUPPORTS_ALL = OPTION_KEYS.every((key) => supported[key]);
+let supportsAll: boolean | undefined;
 function refuseUnsupported(config: Readonly<NativeConfig>): void {
   if (!config.enable) return;
+  const { supported } = kernel;
   const refused: string[] = [];
   if (!supported.interval && (config.given & GIVEN_INTERVAL) !== 0) refused.push('options.interval');
   if (!supported.count && (config.given & GIVEN_COUNT) !== 0) refused.push('options.count');
@@ -205,13 +215,14 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
     userTimeout === undefined
       ? enable === false
         ? 0
-        : Math.min((idleSeconds + intervalSeconds * probeCount) * 1000, MAX_DERIVED_USER_TIMEOUT)
+        : derivedUserTimeout((idleSeconds + intervalSeconds * probeCount) * 1000)
       : userTimeoutMs(userTimeout);
   const given =
     (interval === undefined ? 0 : GIVEN_INTERVAL) |
     (count === undefined ? 0 : GIVEN_COUNT) |
     (userTimeout === undefined ? 0 : GIVEN_USER_TIMEOUT);
   const on = enable !== false;
+  if (!kernelFacts) return { enable: on, idleSeconds, intervalSeconds, count: probeCount, userTimeoutMs: timeoutMs, given };
   const held = lastConfig;
   if (
     held.enable === on &&
@@ -226,7 +237,25 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
   const config = { enable: on, idleSeconds, intervalSeconds, count: probeCount, userTimeoutMs: timeoutMs, given };
   // What this platform cannot do, refused here, where every entry point
   // (setKeepAlive, the client helpers, register) validates its options once.
-  if (!SUPPORTS_ALL) refuseUnsupported(config);
+  if (!(supportsAll ??= OPTION_KEYS.every((key) => kernel.supported[key]))) refuseUnsupported(config);
   lastConfig = Object.freeze(config);
   return lastConfig;
+}
+
+/** A derived user timeout, capped. Every derived value is whole seconds; only one past the kernel's int needs the platform's unit to cap it. */
+export const derivedUserTimeout = (ms: number): number => (ms <= MAX_USER_TIMEOUT - 1000 || !kernelFacts ? ms : Math.min(ms, maxDerivedUserTimeout()));
+
+/**
+ * Validates `options` as toNativeConfig does, without the facts of the way to
+ * the kernel (which would choose it, and load the addon): for the preload,
+ * which stops a process with a bad TCP_KEEPALIVE before the application runs
+ * and validates against the kernel at the first connect or listen.
+ */
+export function checkOptions(options: unknown): void {
+  kernelFacts = false;
+  try {
+    toNativeConfig(options);
+  } finally {
+    kernelFacts = true;
+  }
 }

@@ -2,7 +2,7 @@
 // X" into options, systemDefaults reads what this host does without them.
 import { readFileSync } from 'node:fs';
 import { invalidArgType, invalidArgValue, outOfRange, unsupported } from './errors';
-import { integer, MAX_COUNT, MAX_DERIVED_USER_TIMEOUT, MAX_SECONDS_MS, type KeepAliveOptions } from './options';
+import { integer, MAX_COUNT, derivedUserTimeout, MAX_SECONDS_MS, type KeepAliveOptions } from './options';
 
 export interface KeepAliveGoal {
   /** A dead peer, idle or with data in flight, must be noticed within this many ms (>= 2000). */
@@ -55,7 +55,7 @@ export function planKeepAlive(goal: KeepAliveGoal): Required<KeepAliveOptions> {
     interval: interval * 1000,
     count,
     // The largest whole unit of this platform's user timeout (macOS: seconds) that fits.
-    userTimeout: Math.min((idle + interval * count) * 1000, MAX_DERIVED_USER_TIMEOUT),
+    userTimeout: derivedUserTimeout((idle + interval * count) * 1000),
   };
 }
 

@@ -3,7 +3,7 @@
 // what to log (log=dead-peer).
 import { parseDuration } from '../engine/durations';
 import { invalidArgValue } from '../engine/errors';
-import { toNativeConfig, type KeepAliveOptions } from '../engine/options';
+import { checkOptions, type KeepAliveOptions } from '../engine/options';
 import type * as Plan from '../engine/plan';
 
 const OPTION_DURATIONS = ['idle', 'interval', 'userTimeout'] as const;
@@ -80,6 +80,8 @@ function optionsOf(pairs: Map<string, string>, text: string): KeepAliveOptions {
     if (!/^\d+$/.test(count)) throw invalidArgValue('TCP_KEEPALIVE', text, `has count='${count}', not a whole number`);
     options.count = Number(count);
   }
-  toNativeConfig(options); // the rules and error codes of setKeepAlive, once, now
+  // The rules and error codes of setKeepAlive, once, now; what only the way to
+  // the kernel can tell (what it sets, in what unit) is checked at register().
+  checkOptions(options);
   return options;
 }

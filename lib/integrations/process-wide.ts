@@ -12,7 +12,7 @@
 // fires before there is an fd.) Every net, tls, http, https and http2 server
 // starts at net.Server.prototype.listen: its listening socket is configured
 // once and the kernel copies the options to every connection it accepts.
-import { setProcessDefault } from '../engine/lifecycle';
+import { setProcessDefault, setProcessDefaultAtFirstUse } from '../engine/lifecycle';
 import type { KeepAliveError } from '../engine/errors';
 import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from '../engine/options';
 
@@ -59,4 +59,25 @@ export function register(options?: KeepAliveOptions | boolean): Unregister {
     registrations.splice(i, 1);
     setProcessDefault(registrations.at(-1));
   };
+}
+
+/**
+ * register(options) for the preload (tcp-keepalive/register), with the
+ * options already checked (checkOptions) and validated against the way to
+ * the kernel at the process's first connect or listen: the addon is not
+ * loaded before the application runs. Options that this platform's way
+ * cannot take (the fallback's, where no addon loads) are reported then, once,
+ * by `refused`, and the mode configures nothing.
+ */
+export function registerAtFirstUse(options: KeepAliveOptions, refused: (error: Error) => void): void {
+  setProcessDefaultAtFirstUse(() => {
+    try {
+      const config = Object.freeze({ ...toNativeConfig(options), notApplied: warnOnce });
+      registrations.push(config);
+      return config;
+    } catch (error) {
+      refused(error as Error);
+      return registrations.at(-1);
+    }
+  });
 }

@@ -4,15 +4,27 @@
 // variable, and with `log=dead-peer` there logs every dead peer on stderr. A
 // bad value stops the process here, before any application code runs, with
 // one line on stderr and exit code 9 (Node's own code for an invalid argument).
+// The addon is loaded at the first connect or listen, not here: what only the
+// way to the kernel can refuse (an option the fallback cannot set) is a
+// warning then.
 import { logDeadPeers } from './dead-peer-log';
 import { readEnvironment } from './environment';
-import { register } from './process-wide';
+import { registerAtFirstUse } from './process-wide';
 import type { KeepAliveError } from '../engine/errors';
 
 const text = process.env.TCP_KEEPALIVE ?? '';
 try {
   const { options, logDeadPeers: log } = readEnvironment(text);
-  if (options !== undefined) register(options);
+  if (options !== undefined) {
+    registerAtFirstUse(options, (error) => {
+      const { code } = error as KeepAliveError;
+      process.emitWarning(
+        `tcp-keepalive/register: TCP_KEEPALIVE=${JSON.stringify(text)} cannot be applied here: ${error.message} [${code}]; ` +
+          'no connection or server of this process is configured',
+        { code: 'TCP_KEEPALIVE_NOT_APPLIED' },
+      );
+    });
+  }
   if (log) logDeadPeers();
 } catch (error) {
   const { code, message } = error as KeepAliveError;

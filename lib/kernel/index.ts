@@ -1,6 +1,14 @@
 // Chooses, once per process, the way options reach the kernel. The engine
 // imports `kernel` from here and never asks which way it got.
-import { addonKernel, loadAddon, platformName, type AddonLoad, type Binding } from './addon';
+//
+// Chosen at the first use, not when this module loads: the process-wide
+// preload loads it before the application runs, and loading the addon
+// (dlopen) is most of what it would otherwise cost a process that never
+// opens a connection before it exits. The first apply, read, `supported`
+// (validation's question) or doctor's `choice` makes the choice; the one
+// warning for a missing addon comes then.
+import type * as Addon from './addon';
+import type { AddonLoad, Binding } from './addon';
 import { nodeKernel, runtimeName } from './node';
 import type { Kernel, OptionKey } from './seam';
 
@@ -14,10 +22,16 @@ import type { Kernel, OptionKey } from './seam';
 const RUNTIME_WITHOUT_FDS: string | undefined =
   process.platform === 'win32' ? 'Node on Windows' : process.versions.deno !== undefined ? `Deno ${process.versions.deno}` : undefined;
 
-const loaded: AddonLoad | undefined = RUNTIME_WITHOUT_FDS === undefined ? loadAddon() : undefined;
+interface Chosen {
+  readonly kernel: Kernel;
+  readonly choice: KernelChoice;
+  readonly binding: Binding | undefined;
+}
+let chosen: Chosen | undefined;
+const choose = (): Chosen => (chosen ??= makeChoice());
 
-/** The native addon as loaded, where it is (tests and the bench call it directly). */
-export const binding: Binding | undefined = loaded?.binding;
+/** The native addon as loaded, where it is (tests and the bench call it directly). Loads it. */
+export declare const binding: Binding | undefined;
 
 /** The code of the one warning a process gets when the addon should be there and is not. */
 export const NO_ADDON = 'TCP_KEEPALIVE_NO_ADDON';
@@ -39,7 +53,8 @@ export interface KernelChoice {
   readonly reason: string | null;
 }
 
-function choose(): { kernel: Kernel; addon: string | null; reason: string | null } {
+function wayFor(addon: typeof Addon, loaded: AddonLoad | undefined): { kernel: Kernel; addon: string | null; reason: string | null } {
+  const { addonKernel, platformName } = addon;
   if (loaded === undefined) {
     const reason = `${RUNTIME_WITHOUT_FDS}, where no socket shows its file descriptor`;
     return { kernel: nodeKernel(reason), addon: null, reason };
@@ -58,14 +73,97 @@ function choose(): { kernel: Kernel; addon: string | null; reason: string | null
   return { kernel: addonKernel(loaded.binding), addon: loaded.file, reason: loaded.passedOver };
 }
 
-const chosen = choose();
-export const kernel: Kernel = chosen.kernel;
-export const choice: KernelChoice = Object.freeze({
-  way: kernel.name,
-  platform: platformName(),
-  runtime: runtimeName(),
-  addon: chosen.addon,
-  reason: chosen.reason,
+function makeChoice(): Chosen {
+  // Its module too is loaded only now (the preload's bundle leaves it out).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const addon = require('./addon') as typeof Addon;
+  const loaded: AddonLoad | undefined = RUNTIME_WITHOUT_FDS === undefined ? addon.loadAddon() : undefined;
+  const way = wayFor(addon, loaded);
+  const choice: KernelChoice = Object.freeze({
+    way: way.kernel.name,
+    platform: addon.platformName(),
+    runtime: runtimeName(),
+    addon: way.addon,
+    reason: way.reason,
+  });
+  // Where the addon should be and is not (no prebuild fits and no build; an
+  // install that never ran its install step; a bundle without prebuilds/; an
+  // addon that does not load), the library still works, through the fallback,
+  // and says so once, when the choice is made (once per worker thread that
+  // makes it too: threads share no state), naming the platform and what to do.
+  if (loaded !== undefined && loaded.binding === undefined) {
+    process.emitWarning(
+      `tcp-keepalive: ${way.reason} Until then it uses ${choice.runtime}'s own socket.setKeepAlive, which sets ` +
+        `${supportedInWords(way.kernel)}, and reads nothing back: an explicit option it cannot set, and getKeepAlive, ` +
+        'throw ERR_KEEPALIVE_UNSUPPORTED. npx tcp-keepalive doctor shows this too.',
+      { code: NO_ADDON },
+    );
+  }
+  return { kernel: way.kernel, choice, binding: loaded?.binding };
+}
+
+/**
+ * The way to the kernel, chosen at its first use. Each member asks the
+ * chosen one; the engine calls it as it would the chosen one itself.
+ */
+export const kernel: Kernel = {
+  get name() {
+    return choose().kernel.name;
+  },
+  get supported() {
+    return choose().kernel.supported;
+  },
+  get readsBack() {
+    return choose().kernel.readsBack;
+  },
+  get acceptedSocketsInherit() {
+    return choose().kernel.acceptedSocketsInherit;
+  },
+  get optionNames() {
+    return choose().kernel.optionNames;
+  },
+  get userTimeoutUnitMs() {
+    return choose().kernel.userTimeoutUnitMs;
+  },
+  cannotSet: (refused) => choose().kernel.cannotSet(refused),
+  cannotRead: () => choose().kernel.cannotRead(),
+  cannotReadTcpInfo: () => choose().kernel.cannotReadTcpInfo(),
+  apply: (target, handle, config) => (chosen ?? choose()).kernel.apply(target, handle, config),
+  read: (handle) => (chosen ?? choose()).kernel.read(handle),
+  tcpInfo: (handle) => (chosen ?? choose()).kernel.tcpInfo(handle),
+  endpoints: (handle) => choose().kernel.endpoints(handle),
+  peekProcess: (pid) => choose().kernel.peekProcess(pid),
+};
+
+/** Which way reaches the kernel here, and why (makes the choice). */
+export declare const choice: KernelChoice;
+
+/** Whether the choice has been made in this process (doctor and the tests ask). */
+export const kernelChosen = (): boolean => chosen !== undefined;
+
+// Getters on the module's exports, in the one form Node's CommonJS lexer
+// reads (`return x.y;`): the choice is made when one is first read.
+const lazy = {
+  get binding(): Binding | undefined {
+    return choose().binding;
+  },
+  get choice(): KernelChoice {
+    return choose().choice;
+  },
+};
+Object.defineProperty(exports, 'binding', {
+  enumerable: true,
+  // eslint-disable-next-line object-shorthand
+  get: function () {
+    return lazy.binding;
+  },
+});
+Object.defineProperty(exports, 'choice', {
+  enumerable: true,
+  // eslint-disable-next-line object-shorthand
+  get: function () {
+    return lazy.choice;
+  },
 });
 
 /** What the fallback can and cannot set, in words: "enable and idle; not interval, count or userTimeout". */
@@ -75,18 +173,4 @@ export function supportedInWords(k: Kernel): string {
   const can = keys.filter((key) => k.supported[key]);
   const cannot = keys.filter((key) => !k.supported[key]);
   return cannot.length === 0 ? `${list(can)}` : `${list(can)}; not ${list(cannot).replace(/ and (\w+)$/, ' or $1')}`;
-}
-
-// Where the addon should be and is not (no prebuild fits and no build; an
-// install that never ran its install step; a bundle without prebuilds/; an
-// addon that does not load), the library still works, through the fallback,
-// and says so once, when it is loaded (once per worker thread that loads it
-// too: threads share no state), naming the platform and what to do.
-if (loaded !== undefined && loaded.binding === undefined) {
-  process.emitWarning(
-    `tcp-keepalive: ${chosen.reason} Until then it uses ${choice.runtime}'s own socket.setKeepAlive, which sets ` +
-      `${supportedInWords(kernel)}, and reads nothing back: an explicit option it cannot set, and getKeepAlive, ` +
-      'throw ERR_KEEPALIVE_UNSUPPORTED. npx tcp-keepalive doctor shows this too.',
-    { code: NO_ADDON },
-  );
 }
