@@ -105,7 +105,13 @@ async function main(input: OutageChildInput): Promise<OutageResult> {
     clearTimeout(sampler);
     return { ...result, ...(input.sample === undefined ? {} : { samples }), ...(input.deadPeerEvents ? { deadPeers } : {}) };
   };
-  return new Promise<OutageResult>((resolve) => {
+  // Where the other end is configured too (the process-wide mode, or
+  // configureOther), it dies as well, within moments of the watched one:
+  // the outcome waits for it (until waitMs), so that its event is reported.
+  const bothEnds = input.keepalive.with === 'register' || input.preloadRegister !== undefined || input.configureOther !== undefined;
+  // (Not events.once: it rejects on the 'error' the other end dies with.)
+  const otherClosed = new Promise<void>((resolve) => (bothEnds && !other.destroyed ? other.once('close', () => resolve()) : resolve()));
+  const outcome = new Promise<OutageResult>((resolve) => {
     const timer = setTimeout(() => resolve(done({ outcome: 'open', afterMs: elapsed() })), input.waitMs);
     watched.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -116,6 +122,9 @@ async function main(input: OutageChildInput): Promise<OutageResult> {
       resolve(done({ outcome: 'closed', afterMs: elapsed() }));
     });
   });
+  const result = await outcome;
+  if (result.outcome !== 'open') await Promise.race([otherClosed, new Promise((r) => setTimeout(r, Math.max(0, input.waitMs - result.afterMs)))]);
+  return result; // its deadPeers is the array the subscriber fills: the other end's event is in it now
 }
 
 main(JSON.parse(process.argv[2] ?? '{}') as OutageChildInput).then(
