@@ -44,6 +44,34 @@ describe.runIf(havePython() && haveOpenssl())('the fallback: a build for a platf
   }, 180_000);
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
+  it('the preload where the kernel way cannot take TCP_KEEPALIVE (userTimeout on the fallback): one TCP_KEEPALIVE_NOT_APPLIED warning at the first connect, nothing configured, the app runs on', async () => {
+    // The way is known only once the addon is loaded, at the first connect or listen (not before the app runs).
+    const app = `
+      const net = require('node:net');
+      const server = net.createServer((s) => s.end()).listen(0, '127.0.0.1', () => {
+        const client = net.connect(server.address().port, '127.0.0.1', () => {
+          // python3 reads the options on the same fd: another process, the same kernel socket.
+          const py = require('node:child_process').spawnSync('python3', ['-c', process.argv[1]], { stdio: ['ignore', 'pipe', 'inherit', client._handle.fd], encoding: 'utf8' });
+          console.log(py.stdout.trim());
+          client.destroy(); server.close();
+        });
+      });`;
+    const run = (value: string) =>
+      promisify(execFile)(process.execPath, ['--require', path.join(copy, 'dist', 'integrations', 'register.js'), '-e', app, PY_READ], {
+        encoding: 'utf8',
+        env: { ...process.env, TCP_KEEPALIVE: value },
+      });
+    const refused = await run('idle=10s,interval=2s,count=3,userTimeout=5s');
+    expect(refused.stderr).toContain('[TCP_KEEPALIVE_NOT_APPLIED]');
+    expect(refused.stderr).toContain('TCP_KEEPALIVE="idle=10s,interval=2s,count=3,userTimeout=5s" cannot be applied here');
+    expect(refused.stderr.split('TCP_KEEPALIVE_NOT_APPLIED').length - 1).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ keepalive: 0 }); // nothing configured
+    // What the fallback can take is taken, with no warning.
+    const taken = await run('idle=10s');
+    expect(taken.stderr).not.toContain('TCP_KEEPALIVE_NOT_APPLIED');
+    expect(JSON.parse(taken.stdout)).toMatchObject({ keepalive: 1, idleSeconds: 10 });
+  }, 60_000);
+
   for (const major of [20, 22, 24, 26]) {
     const four = major >= 24; // what each real binary has: checked below against the method's own length
     // Concurrent: each waits on its own child process.

@@ -6,16 +6,19 @@
 // one line on stderr and exit code 9 (Node's own code for an invalid argument).
 // The addon is loaded at the first connect or listen, not here: what only the
 // way to the kernel can refuse (an option the fallback cannot set) is a
-// warning then.
+// warning then. Where that way is known without the addon (Windows, Deno),
+// it is asked at once, and a refusal stops the process here like any bad value.
 import { logDeadPeers } from './dead-peer-log';
 import { readEnvironment } from './environment';
-import { registerAtFirstUse } from './process-wide';
+import { register, registerAtFirstUse } from './process-wide';
+import { wayKnownWithoutAddon } from '../kernel';
 import type { KeepAliveError } from '../engine/errors';
 
 const text = process.env.TCP_KEEPALIVE ?? '';
 try {
   const { options, logDeadPeers: log } = readEnvironment(text);
-  if (options !== undefined) {
+  if (options !== undefined && wayKnownWithoutAddon) register(options);
+  else if (options !== undefined) {
     registerAtFirstUse(options, (error) => {
       const { code } = error as KeepAliveError;
       process.emitWarning(

@@ -22,6 +22,14 @@ import type { Kernel, OptionKey } from './seam';
 const RUNTIME_WITHOUT_FDS: string | undefined =
   process.platform === 'win32' ? 'Node on Windows' : process.versions.deno !== undefined ? `Deno ${process.versions.deno}` : undefined;
 
+/**
+ * Whether the way to the kernel is known without loading anything: where the
+ * runtime shows no fds, it is the runtime's own setKeepAlive. The preload
+ * then validates its options at once, as register() does, rather than at the
+ * first connect.
+ */
+export const wayKnownWithoutAddon: boolean = RUNTIME_WITHOUT_FDS !== undefined;
+
 interface Chosen {
   readonly kernel: Kernel;
   readonly choice: KernelChoice;
