@@ -469,7 +469,8 @@ process.send('ready');
     const env = { ...process.env };
     if (mode === 'with') env.TCP_KEEPALIVE = 'idle=30s,interval=5s,count=3';
     else delete env.TCP_KEEPALIVE;
-    if (mode === 'shim') env.LD_PRELOAD = shimLibrary;
+    // After whatever is preloaded already (a sanitizer's runtime must stay first: npm run test:asan).
+    if (mode === 'shim') env.LD_PRELOAD = [process.env.LD_PRELOAD, shimLibrary].filter(Boolean).join(':');
     const args = [...(mode === 'with' ? ['--require', path.join(root, 'dist', 'integrations', 'register.js')] : []), script, String(CONNECTIONS), mode];
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const ready = once(child, 'message');
