@@ -6,7 +6,8 @@
 // kernel's own account (TCP_INFO), read before the socket is closed.
 //
 // Nothing here runs unless the channel has subscribers; the hook that calls
-// it (lib/engine/hooks.ts) adds nothing to the socket.
+// it (lifecycle.ts, a wrapper of net.Socket.prototype._destroy) adds nothing
+// to the socket.
 import type net = require('node:net');
 import { kernel } from '../kernel';
 import type { Endpoints, Handle, KeepAliveState, NativeConfig, TcpInfo } from '../kernel/seam';
@@ -106,8 +107,8 @@ const dataWaited = (info: TcpInfo): boolean =>
   info.retransmits > 0 || info.backoff > 0 || info.sinceLastDataSent < info.sinceLastAckReceived;
 
 /** Why the kernel gave up, by its own account: keepalive probes on an idle connection, or data that waited. */
-function causeOf(info: TcpInfo, state: KeepAliveState): DeadPeerCause {
-  if (!dataWaited(info) && info.unansweredProbes > 0) return 'keepalive';
+function causeOf(info: TcpInfo, state: KeepAliveState, waited: boolean): DeadPeerCause {
+  if (!waited && info.unansweredProbes > 0) return 'keepalive';
   return state.userTimeout > 0 ? 'userTimeout' : 'retransmissions';
 }
 
@@ -115,7 +116,7 @@ function causeOf(info: TcpInfo, state: KeepAliveState): DeadPeerCause {
  * Publishes a DeadPeer for `socket`, about to be destroyed with `error`,
  * when the error is the kernel's ETIMEDOUT, the socket holds `config` (one
  * of ours) and someone subscribes. Never throws: a socket that cannot be
- * read any more (its handle already gone) is passed over.
+ * read any more is passed over, with one warning (deadPeerUnread).
  */
 export function publishDeadPeer(socket: net.Socket, handle: Handle, config: Readonly<NativeConfig>, error: Error): void {
   const channel = deadPeer();
@@ -126,17 +127,18 @@ export function publishDeadPeer(socket: net.Socket, handle: Handle, config: Read
   let ends: Endpoints;
   try {
     info = kernel.tcpInfo(handle);
+    // Only the kernel's own verdict: it closed the connection. An ETIMEDOUT
+    // that code made up and destroyed a live socket with is not a dead peer
+    // (and its ends are not read).
+    if (info.state !== 'CLOSED') return;
     ends = kernel.endpoints(handle);
   } catch (readError) {
     deadPeerUnread(readError as Error);
     return;
   }
-  // Only the kernel's own verdict: it closed the connection. An ETIMEDOUT
-  // that code made up and destroyed a live socket with is not a dead peer.
-  if (info.state !== 'CLOSED') return;
   const configuration = inMs(config);
-  const cause = causeOf(info, configuration);
   const inFlight = dataWaited(info);
+  const cause = causeOf(info, configuration, inFlight);
   const budget = cause === 'keepalive' ? idleDeadPeerMs(configuration) : unacknowledgedDataMs(configuration, cause === 'retransmissions' ? retries2() : 0);
   const message: DeadPeer = {
     socket,
