@@ -95,16 +95,25 @@ function retries2(): number {
 }
 
 /**
+ * The kernel keeps these times in jiffies (a jiffy is 10 ms at most, HZ=100).
+ * The handshake stamps the last ACK received and then the last data sent in
+ * one pass, which can straddle a tick: a connection that never sent data may
+ * read one jiffy of data sent after the last ACK (seen in CI, under load).
+ */
+const ONE_JIFFY_MS = 10;
+
+/**
  * Whether data was waiting when the kernel gave up. Retransmitted data, or
  * data probed for with a timer that backs off (keepalive probes never back
  * off), says so; and data sent after the peer was last heard from was never
  * acknowledged: on a connection that died idle, whatever was sent last was
  * acknowledged after it, so the time since data was sent is the longer one.
  * (Data that could not leave at all, as behind a local route that fails,
- * shows only that: it is probed for at a fixed interval, without backoff.)
+ * shows only that: it is probed for at a fixed interval, without backoff.
+ * Sent within a jiffy of the last ACK, it reads as idle.)
  */
 const dataWaited = (info: TcpInfo): boolean =>
-  info.retransmits > 0 || info.backoff > 0 || info.sinceLastDataSent < info.sinceLastAckReceived;
+  info.retransmits > 0 || info.backoff > 0 || info.sinceLastAckReceived - info.sinceLastDataSent > ONE_JIFFY_MS;
 
 /** Why the kernel gave up, by its own account: keepalive probes on an idle connection, or data that waited. */
 function causeOf(info: TcpInfo, state: KeepAliveState, waited: boolean): DeadPeerCause {
