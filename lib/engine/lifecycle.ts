@@ -30,14 +30,13 @@
 // - A server carries a 'connection' listener while it listens configured,
 //   taken off when its listening handle closes; a server made to listen
 //   before it was known here gets a one-time 'listening' listener.
-// - net.Server.prototype.listen is wrapped once a server is configured (and
-//   net.Socket.prototype.connect by the process-wide mode): a re-listen of the
-//   same object must be seen, and only these calls show it. The wrappers pass
-//   every call straight on.
+// - The functions of net's prototypes it replaces are the hooks in
+//   ./hooks.ts, each named there, and given back when nothing needs them.
 import net = require('node:net');
 import { kernel } from '../kernel';
 import type * as DeadPeerModule from './dead-peer';
 import { deadPeer } from './diagnostics';
+import { attach, forgetFirstUse, hook, unhook } from './hooks';
 import { isSocket, listensInPrimary, serverHandle, socketHandle, tcpSocketOf, type Handle, type KeepAliveTarget } from './handles';
 import { DISABLE_CONFIG as DISABLE, GIVEN_USER_TIMEOUT, type NativeConfig } from './options';
 
@@ -134,7 +133,7 @@ let explicitUse = false;
 let lastHooked: object | null = null; // the common case, one class (TCP): no WeakSet lookup per connection
 
 /** Hooks the setKeepAlive of `handle`'s class, once per class (TCP, TLS and Bun's each have one). */
-function hook(handle: Handle): void {
+function hookClassOf(handle: Handle): void {
   const proto = Object.getPrototypeOf(handle) as { setKeepAlive?: HandleSetKeepAlive } | null;
   if (proto === lastHooked || proto === null) return;
   lastHooked = proto;
@@ -215,7 +214,7 @@ function holdOn(socket: net.Socket, handle: Handle, config: Config): void {
  */
 function hold(socket: net.Socket, handle: Handle, config: Config, explicit: boolean): void {
   handle[kHolds] = config;
-  hook(handle);
+  hookClassOf(handle);
   if (explicit) writeRecord(socket, true);
 }
 
@@ -228,7 +227,7 @@ function letGo(socket: net.Socket, handle: Handle | null | undefined, config: Co
 /** Configures a connected socket now and keeps the configuration for its next connect. */
 export function configureConnected(socket: net.Socket, handle: Handle, config: Config): void {
   explicitUse = true;
-  watchDeadPeers();
+  hook('_destroy');
   applyNow(socket, handle, config);
   configs.set(socket, config);
   if (config.enable) hold(socket, handle, config, true);
@@ -243,11 +242,11 @@ export function configureConnected(socket: net.Socket, handle: Handle, config: C
  */
 export function configurePending(socket: net.Socket, config: Config): void {
   explicitUse = true;
-  watchDeadPeers();
+  hook('_destroy');
   configs.set(socket, config);
   writeRecord(socket, config.enable);
   const handle = socketHandle(socket);
-  if (handle != null) hook(handle);
+  if (handle != null) hookClassOf(handle);
   arm(socket);
 }
 
@@ -321,9 +320,8 @@ interface NodeServer extends net.Server {
  */
 export function configureServer(server: net.Server, config: Config): void {
   explicitUse = true;
-  watchDeadPeers();
+  hook('_destroy', 'listen');
   configs.set(server, config);
-  watchListens();
   const handle = serverHandle(server);
   if (handle != null && server.listening) serve(server, handle, config, true);
   else awaitListening(server);
@@ -381,7 +379,7 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
     };
   }
   if (typeof accept === 'function' && kernel.acceptedSocketsInherit && !listensInPrimary(server)) {
-    hook(handle); // the accepted handles share its class
+    hookClassOf(handle); // the accepted handles share its class
     handle.onconnection = function (this: Handle, error: unknown, client?: Handle) {
       // kServes is set only while the server serves an enabling configuration.
       if (client != null && this[kServes] !== undefined) client[kHolds] = this[kServes];
@@ -452,71 +450,48 @@ function onListening(this: NodeServer): void {
 // follows that object through re-listens, as Node's own keepalive setting does.
 const byDefault = new WeakMap<net.Server, Config>();
 
-const serverProto = net.Server.prototype as unknown as { listen: (...args: unknown[]) => net.Server };
-let nodeListen: ((...args: unknown[]) => net.Server) | undefined;
-
-function listen(this: NodeServer): net.Server {
-  const own = nodeListen!; // a default refused when settled gives Node's back at once
-  if (pendingDefault !== undefined) settleDefault();
-  if (processDefault !== undefined && !byDefault.has(this)) byDefault.set(this, processDefault);
-  // eslint-disable-next-line prefer-rest-params
-  const result = own.apply(this, arguments as unknown as unknown[]);
-  if (configs.has(this) || (processDefault !== undefined && byDefault.has(this))) {
-    if (serverHandle(this) != null && this.listening) {
+/**
+ * A server's listen (the `listen` hook), through `listen`, Node's: a server
+ * configured, or under the process-wide mode, is configured once its
+ * listening socket exists.
+ */
+export function listenThrough(server: net.Server, listen: (...args: unknown[]) => unknown, args: unknown[]): unknown {
+  if (processDefault !== undefined && !byDefault.has(server)) byDefault.set(server, processDefault);
+  const result = listen.apply(server, args);
+  if (configs.has(server) || (processDefault !== undefined && byDefault.has(server))) {
+    if (serverHandle(server) != null && server.listening) {
       // Listening already: configured once, now, and not again at 'listening'.
-      this.removeListener('listening', onListening);
-      onListening.call(this);
-    } else awaitListening(this);
+      server.removeListener('listening', onListening);
+      onListening.call(server);
+    } else awaitListening(server);
   }
   return result;
 }
 
-/** Wraps net.Server.prototype.listen, once: a server's next listen must be seen. */
-function watchListens(): void {
-  if (nodeListen !== undefined) return;
-  nodeListen = serverProto.listen;
-  serverProto.listen = listen;
-}
-
 // --- The dead-peer event ---------------------------------------------------------
 
-// net.Socket.prototype._destroy: a socket the kernel failed with ETIMEDOUT
-// on a read or a write (a connect that timed out never had a peer) still has
-// its handle open here, so the kernel's account can be read before Node
-// closes it (lib/engine/dead-peer.ts). Wrapped once, when a socket or server
-// is first configured.
-const destroyProto = net.Socket.prototype as unknown as { _destroy: (error: Error | null, callback: (error?: Error | null) => void) => void };
-let nodeDestroy: typeof destroyProto._destroy | undefined;
-
-function beforeDestroy(this: net.Socket, error: Error | null): void {
+/**
+ * Before Node destroys a socket (the `_destroy` hook): one the kernel failed
+ * with ETIMEDOUT on a read or a write (a connect that timed out never had a
+ * peer) still has its handle open here, so the kernel's account can be read
+ * before Node closes it (./dead-peer.ts).
+ */
+export function beforeDestroy(socket: net.Socket, error: Error | null): void {
   const e = error as NodeJS.ErrnoException | null;
-  if (e !== null && e.code === 'ETIMEDOUT' && e.syscall !== 'connect' && deadPeer().hasSubscribers) {
-    // Loaded with the first dead peer that has a subscriber: the preload need not start it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { deadPeerUnread, publishDeadPeer } = require('./dead-peer') as typeof DeadPeerModule;
-    try {
-      const config = configurationInForce(this);
-      const handle = socketHandle(this);
-      if (config !== undefined && handle != null) publishDeadPeer(this, handle, config, e);
-    } catch (failure) {
-      deadPeerUnread(failure as Error);
-    }
+  if (e === null || e.code !== 'ETIMEDOUT' || e.syscall === 'connect' || !deadPeer().hasSubscribers) return;
+  // Loaded with the first dead peer that has a subscriber.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { deadPeerUnread, publishDeadPeer } = require('./dead-peer') as typeof DeadPeerModule;
+  try {
+    const config = configurationInForce(socket);
+    const handle = socketHandle(socket);
+    if (config !== undefined && handle != null) publishDeadPeer(socket, handle, config, e);
+  } catch (failure) {
+    deadPeerUnread(failure as Error);
   }
-  // eslint-disable-next-line prefer-rest-params
-  return Reflect.apply(nodeDestroy!, this, arguments) as void;
-}
-
-function watchDeadPeers(): void {
-  if (nodeDestroy !== undefined) return;
-  nodeDestroy = destroyProto._destroy;
-  Object.defineProperty(beforeDestroy, 'length', { value: nodeDestroy.length });
-  destroyProto._destroy = beforeDestroy;
 }
 
 // --- The process-wide mode's part ---------------------------------------------
-
-const socketProto = net.Socket.prototype as unknown as { connect: (...args: unknown[]) => net.Socket };
-let nodeConnect: ((...args: unknown[]) => net.Socket) | undefined;
 
 // Node decides the same way (`const pipe = !!options.path`) after
 // normalizing its arguments: an options object, the [options, callback]
@@ -528,21 +503,17 @@ function isPipe(first: unknown): boolean {
   return typeof options === 'string' && !(Number(options) >= 0);
 }
 
-// Every outgoing connection starts here: net.connect, new net.Socket().connect(),
-// tls.connect, http(s) agents, undici and fetch, and the clients built on them.
-// A socket carrying a configuration of its own (explicit: setKeepAlive before
-// or after) keeps it; any other takes the default when it connects.
-function connect(this: net.Socket): net.Socket {
-  // eslint-disable-next-line prefer-rest-params
-  const args = arguments as unknown as unknown[];
-  const own = nodeConnect!; // a default refused when settled gives Node's back at once
-  if (pendingDefault !== undefined) settleDefault();
-  if (processDefault !== undefined && !isPipe(args[0]) && !configs.has(this)) arm(this);
-  return own.apply(this, args);
+/**
+ * Before a socket connects (the `connect` hook), `first` being the call's
+ * first argument. Every outgoing connection starts there: net.connect, new
+ * net.Socket().connect(), tls.connect, http(s) agents, undici and fetch, and
+ * the clients built on them. A socket carrying a configuration of its own
+ * (explicit: setKeepAlive before or after) keeps it; any other takes the
+ * process-wide default when it connects.
+ */
+export function beforeConnect(socket: net.Socket, first: unknown): void {
+  if (processDefault !== undefined && !isPipe(first) && !configs.has(socket)) arm(socket);
 }
-
-const socketSetKeepAliveProto = net.Socket.prototype as unknown as { setKeepAlive: (...args: unknown[]) => net.Socket };
-let nodeSocketSetKeepAlive: ((...args: unknown[]) => net.Socket) | undefined;
 
 // Node's socket.setKeepAlive(false) (or, where Node takes an options object,
 // { enable: false }) turns keepalive off. Node passes it on to the handle only
@@ -554,89 +525,44 @@ function asksOff(enable: unknown): boolean {
   if (TAKES_OPTIONS && enable !== null && typeof enable === 'object') return (enable as { enable?: unknown }).enable === false;
   return !enable;
 }
-function offByNode(this: net.Socket, enable?: unknown): net.Socket {
-  // eslint-disable-next-line prefer-rest-params
-  const result = nodeSocketSetKeepAlive!.apply(this, arguments as unknown as unknown[]);
-  if (asksOff(enable)) {
-    const handle = socketHandle(this);
-    if (handle != null && holding(handle)) (handle.setKeepAlive as HandleSetKeepAlive).call(handle, false, 0);
-  }
-  return result;
-}
 
-// The process-wide preload's default, until the first connect or listen: the
-// way to the kernel is chosen (and the addon loaded) then, not before the
-// application runs, and the default is validated against it then.
-let pendingDefault: (() => Config | undefined) | undefined;
-function settleDefault(): void {
-  const resolve = pendingDefault!;
-  pendingDefault = undefined;
-  setProcessDefault(resolve());
-}
-
-/**
- * setProcessDefault(resolve()), with resolve called at the first connect or
- * listen of the process rather than now; the hooks that see those are put in
- * place now.
- */
-export function setProcessDefaultAtFirstUse(resolve: () => Config | undefined): void {
-  processDefault = undefined;
-  pendingDefault = resolve;
-  watchProcess();
-}
-
-function watchProcess(): void {
-  watchDeadPeers();
-  watchListens();
-  if (nodeConnect === undefined) {
-    nodeConnect = socketProto.connect;
-    socketProto.connect = connect;
-  }
-  if (nodeSocketSetKeepAlive === undefined) {
-    nodeSocketSetKeepAlive = socketSetKeepAliveProto.setKeepAlive;
-    Object.defineProperty(offByNode, 'length', { value: nodeSocketSetKeepAlive.length });
-    socketSetKeepAliveProto.setKeepAlive = offByNode;
-  }
-}
-
-/** Puts `ours` back to `original` on `owner[key]`, unless someone wrapped ours since: then it stays, passing every call straight on. */
-function unwrap(owner: object, key: string, ours: unknown, original: unknown): boolean {
-  const o = owner as Record<string, unknown>;
-  if (o[key] !== ours) return false;
-  o[key] = original;
-  return true;
+/** After Node's own socket.setKeepAlive (the `setKeepAlive` hook), called with `enable`. */
+export function afterNodeSetKeepAlive(socket: net.Socket, enable: unknown): void {
+  if (!asksOff(enable)) return;
+  const handle = socketHandle(socket);
+  if (handle != null && holding(handle)) (handle.setKeepAlive as HandleSetKeepAlive).call(handle, false, 0);
 }
 
 /**
  * Makes `config` the default for every TCP connection the process opens and
- * every TCP server it starts from now on (undefined: none). Wraps
- * net.Socket.prototype.connect and .setKeepAlive and net.Server.prototype.listen
- * while there is one; with none, every function the mode replaced is given
- * back (the handle classes' setKeepAlive and listen too, unless an explicit
- * configuration needs them) and the process behaves as plain Node.
+ * every TCP server it starts from now on (undefined: none). The `connect`,
+ * `listen`, `setKeepAlive` and `_destroy` hooks are in place while there is
+ * one; with none, every function the mode replaced is given back (the
+ * handle classes' setKeepAlive, `listen` and `_destroy` too, unless an
+ * explicit configuration needs them) and the process behaves as plain Node.
  */
 export function setProcessDefault(config: Config | undefined): void {
   processDefault = config;
-  pendingDefault = undefined;
+  forgetFirstUse();
   if (config !== undefined) {
-    watchProcess();
+    hook('connect', 'listen', 'setKeepAlive', '_destroy');
     return;
   }
-  if (nodeConnect !== undefined && unwrap(socketProto, 'connect', connect, nodeConnect)) nodeConnect = undefined;
-  if (nodeSocketSetKeepAlive !== undefined && unwrap(socketSetKeepAliveProto, 'setKeepAlive', offByNode, nodeSocketSetKeepAlive)) {
-    nodeSocketSetKeepAlive = undefined;
-  }
+  unhook('connect', 'setKeepAlive');
   for (const [handle, { server }] of [...servingHandles]) {
     if (configs.has(server)) continue;
     stopServing(server, handle);
     restoreHandle(handle);
   }
   if (explicitUse) return;
-  if (nodeDestroy !== undefined && unwrap(destroyProto, '_destroy', beforeDestroy, nodeDestroy)) nodeDestroy = undefined;
-  if (nodeListen !== undefined && unwrap(serverProto, 'listen', listen, nodeListen)) nodeListen = undefined;
+  unhook('listen', '_destroy');
   for (const { proto, original, ours } of handleHooks.splice(0)) {
-    if (unwrap(proto, 'setKeepAlive', ours, original)) hooked.delete(proto);
-    else handleHooks.push({ proto, original, ours });
+    if (proto.setKeepAlive === ours) {
+      proto.setKeepAlive = original;
+      hooked.delete(proto);
+    } else handleHooks.push({ proto, original, ours });
   }
   lastHooked = null;
 }
+
+attach({ beforeConnect, listenThrough, afterNodeSetKeepAlive, beforeDestroy });

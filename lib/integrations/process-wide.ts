@@ -3,8 +3,8 @@
 // `tcp-keepalive/register` (configured by the TCP_KEEPALIVE environment
 // variable) and `register(options)`.
 //
-// It is the engine's own mechanism with a default (lib/engine/lifecycle.ts):
-// every outgoing connection starts at net.Socket.prototype.connect (net.connect,
+// It is the engine's own mechanism with a default (lib/engine/lifecycle.ts,
+// through the hooks in lib/engine/hooks.ts): every outgoing connection starts at net.Socket.prototype.connect (net.connect,
 // new net.Socket().connect(), tls.connect, http(s) agents, undici and fetch,
 // and every client built on them), where a socket without a configuration of
 // its own takes the default when it connects. (diagnostics_channel's
@@ -12,7 +12,8 @@
 // fires before there is an fd.) Every net, tls, http, https and http2 server
 // starts at net.Server.prototype.listen: its listening socket is configured
 // once and the kernel copies the options to every connection it accepts.
-import { setProcessDefault, setProcessDefaultAtFirstUse } from '../engine/lifecycle';
+import { setAtFirstUse } from '../engine/hooks';
+import type * as Lifecycle from '../engine/lifecycle';
 import type { KeepAliveError } from '../engine/errors';
 import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from '../engine/options';
 
@@ -51,6 +52,7 @@ function warnOnce(kind: 'socket' | 'server', error: Error): void {
  */
 export function register(options?: KeepAliveOptions | boolean): Unregister {
   const config = Object.freeze({ ...toNativeConfig(options), notApplied: warnOnce });
+  const { setProcessDefault } = engine();
   registrations.push(config);
   setProcessDefault(config);
   return () => {
@@ -70,14 +72,20 @@ export function register(options?: KeepAliveOptions | boolean): Unregister {
  * by `refused`, and the mode configures nothing.
  */
 export function registerAtFirstUse(options: KeepAliveOptions, refused: (error: Error) => void): void {
-  setProcessDefaultAtFirstUse(() => {
+  setAtFirstUse(() => {
+    let config: Readonly<NativeConfig> | undefined;
     try {
-      const config = Object.freeze({ ...toNativeConfig(options), notApplied: warnOnce });
+      config = Object.freeze({ ...toNativeConfig(options), notApplied: warnOnce });
       registrations.push(config);
-      return config;
     } catch (error) {
       refused(error as Error);
-      return registrations.at(-1);
+      config = registrations.at(-1);
     }
+    engine().setProcessDefault(config);
   });
 }
+
+// The engine, loaded when a default is made: the preload loads this module
+// and hooks.ts, and the engine only at the first connect or listen.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const engine = (): typeof Lifecycle => require('../engine/lifecycle') as typeof Lifecycle;

@@ -1,0 +1,131 @@
+// Every function of Node's public net module that this library replaces, in
+// one place, each by the name it replaces. A hook is put in place when first
+// needed and taken out when nothing needs it any more (the process-wide
+// mode's end, with no explicit configuration left): then the prototype holds
+// Node's own function again, unless someone wrapped ours since, in which case
+// ours stays and passes every call straight on (taking it out would drop the
+// other wrapper too).
+//
+// - `connect`      net.Socket.prototype.connect: a socket of the process-wide
+//                  mode takes its default when it connects.
+// - `listen`       net.Server.prototype.listen: a configured server is
+//                  configured again at each listen (only this call shows a
+//                  re-listen of the same object).
+// - `setKeepAlive` net.Socket.prototype.setKeepAlive: Node's `false` reaches a
+//                  process-wide socket that holds ours (Node keeps it to
+//                  itself when its own record says "off").
+// - `_destroy`     net.Socket.prototype._destroy: the dead-peer event reads the
+//                  kernel's account while the handle is still open.
+//
+// The hooks are small and hold no logic: what they do is the engine's
+// (./lifecycle.ts), which attaches it when it loads. The preload
+// (tcp-keepalive/register) puts `connect` and `listen` in place and loads
+// nothing else until the process first connects or listens.
+// (The engine's other hooks are on internal objects, not on anything public:
+// the handle classes' setKeepAlive and a listening handle's close and accept
+// callback, see lifecycle.ts.)
+import net = require('node:net');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Fn = (this: any, ...args: unknown[]) => unknown;
+
+/** What the hooks do, the engine's (lifecycle.ts), which attaches it when it loads. */
+export interface Engine {
+  beforeConnect(socket: net.Socket, first: unknown): void;
+  listenThrough(server: net.Server, listen: Fn, args: unknown[]): unknown;
+  afterNodeSetKeepAlive(socket: net.Socket, enable: unknown): void;
+  beforeDestroy(socket: net.Socket, error: Error | null): void;
+}
+let engine: Engine | undefined;
+export function attach(loaded: Engine): void {
+  engine = loaded;
+}
+
+// The preload's default, until the first connect or listen (setAtFirstUse).
+let atFirstUse: (() => void) | undefined;
+
+/** The engine, with the preload's default settled first (which loads the engine). */
+function settled(): Engine {
+  if (atFirstUse !== undefined) {
+    const settle = atFirstUse;
+    atFirstUse = undefined;
+    settle();
+  }
+  return engine!;
+}
+
+interface Hook {
+  readonly owner: Record<string, unknown>;
+  readonly key: string;
+  readonly ours: Fn;
+  /** What was there when ours was put in place; ours calls it. */
+  original: Fn;
+  installed: boolean;
+}
+
+const socketProto = net.Socket.prototype as unknown as Record<string, unknown>;
+const serverProto = net.Server.prototype as unknown as Record<string, unknown>;
+
+type HookName = 'connect' | 'listen' | 'setKeepAlive' | '_destroy';
+const hooks: Record<HookName, Hook> = {
+  connect: hookOf(socketProto, 'connect', function connect(this: net.Socket, ...args: unknown[]): unknown {
+    settled().beforeConnect(this, args[0]);
+    return hooks.connect.original.apply(this, args);
+  }),
+  listen: hookOf(serverProto, 'listen', function listen(this: net.Server, ...args: unknown[]): unknown {
+    return settled().listenThrough(this, hooks.listen.original, args);
+  }),
+  // These two are put in place by the engine only: it is there.
+  setKeepAlive: hookOf(socketProto, 'setKeepAlive', function setKeepAlive(this: net.Socket, ...args: unknown[]): unknown {
+    const result = hooks.setKeepAlive.original.apply(this, args);
+    engine!.afterNodeSetKeepAlive(this, args[0]);
+    return result;
+  }),
+  _destroy: hookOf(socketProto, '_destroy', function _destroy(this: net.Socket, ...args: unknown[]): unknown {
+    engine!.beforeDestroy(this, args[0] as Error | null);
+    return hooks._destroy.original.apply(this, args);
+  }),
+};
+
+function hookOf(owner: Record<string, unknown>, key: string, ours: Fn): Hook {
+  return { owner, key, ours, original: owner[key] as Fn, installed: false };
+}
+
+/** Puts the named hooks in place (those not in place yet). */
+export function hook(...names: HookName[]): void {
+  for (const name of names) {
+    const h: Hook = hooks[name];
+    if (h.installed) continue;
+    h.original = h.owner[h.key] as Fn;
+    // As Node's own: code that reads a function's length (a wrapper library) sees no change.
+    Object.defineProperty(h.ours, 'length', { value: h.original.length, configurable: true });
+    h.owner[h.key] = h.ours;
+    h.installed = true;
+  }
+}
+
+/** Takes the named hooks out, giving back what was there, unless someone wrapped ours since. */
+export function unhook(...names: HookName[]): void {
+  for (const name of names) {
+    const h: Hook = hooks[name];
+    if (!h.installed || h.owner[h.key] !== h.ours) continue;
+    h.owner[h.key] = h.original;
+    h.installed = false;
+  }
+}
+
+/**
+ * The preload's way in: `settle` runs at the process's first connect or
+ * listen, before that call goes on; it loads the engine and makes the
+ * default (or refuses it, and the hooks come out again). Until then only the
+ * `connect` and `listen` hooks are in place, and nothing else is loaded.
+ */
+export function setAtFirstUse(settle: () => void): void {
+  atFirstUse = settle;
+  hook('connect', 'listen');
+}
+
+/** Drops setAtFirstUse's default, if it still waits: a default set since replaces it. */
+export function forgetFirstUse(): void {
+  atFirstUse = undefined;
+}
