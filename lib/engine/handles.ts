@@ -64,6 +64,9 @@ function findKHandle(socket: net.Socket): symbol | null | undefined {
   return getter.call({ [symbol]: marker }) === marker ? symbol : null;
 }
 
+/** Whether Node's `kHandle` was found (undefined: no socket asked about yet); `_handle` is read where it was not. */
+export const handleSymbolFound = (): boolean | undefined => (kHandle === undefined ? undefined : kHandle !== null);
+
 /** A socket's `_handle`: null or undefined when it has none. */
 export function socketHandle(socket: net.Socket): Handle | null | undefined {
   if (kHandle === undefined) kHandle = findKHandle(socket);

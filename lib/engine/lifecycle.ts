@@ -24,6 +24,10 @@
 //   pass on anyone's later `false` (Node skips the call when its record says
 //   "off" already) and apply the setting again when the same object connects
 //   again (afterConnect), where the handle hook puts ours in its place.
+// - Where Node's internals this relies on cannot be found (a later Node may
+//   rename them), the process-wide mode's wrappers of net.Socket.prototype's
+//   connect and setKeepAlive do the same for explicitly configured sockets,
+//   a little later and at a little more cost ("Node's internals", below).
 // - A socket waiting to connect carries a 'connect' listener and a 'close'
 //   listener of ours, both removed when either fires: none remains once it
 //   has connected, or failed to.
@@ -38,7 +42,16 @@ import net = require('node:net');
 import { kernel } from '../kernel';
 import type * as DeadPeerModule from './dead-peer';
 import { deadPeer } from './diagnostics';
-import { isSocket, listensInPrimary, serverHandle, socketHandle, tcpSocketOf, type Handle, type KeepAliveTarget } from './handles';
+import {
+  handleSymbolFound,
+  isSocket,
+  listensInPrimary,
+  serverHandle,
+  socketHandle,
+  tcpSocketOf,
+  type Handle,
+  type KeepAliveTarget,
+} from './handles';
 import { DISABLE_CONFIG as DISABLE, GIVEN_USER_TIMEOUT, type NativeConfig } from './options';
 
 type Config = Readonly<NativeConfig>;
@@ -88,23 +101,91 @@ const holding = (handle: Handle): boolean => (handle[kHolds] as Config | undefin
 // when its record says "on", and applies its setting at every connect of the
 // object only then. Its delay is left as it was: Node compares the next call's
 // against it (test-net-server-keepalive counts the calls that reach the handle).
-// Found on the first socket written to.
-let kSetKeepAlive: symbol | undefined;
+// Found on the first socket written to; null: looked for, not there.
+let kSetKeepAlive: symbol | null | undefined;
+
+const symbolNamed = (object: object, name: string): symbol | null =>
+  Object.getOwnPropertySymbols(object).find((s) => s.description === name) ?? null;
 
 function writeRecord(socket: net.Socket, on: boolean): void {
-  kSetKeepAlive ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kSetKeepAlive');
-  if (kSetKeepAlive !== undefined) (socket as unknown as Record<symbol, unknown>)[kSetKeepAlive] = on;
+  kSetKeepAlive ??= symbolNamed(socket, 'kSetKeepAlive');
+  if (kSetKeepAlive !== null) (socket as unknown as Record<symbol, unknown>)[kSetKeepAlive] = on;
 }
 
 // --- The handle hook: sticky --------------------------------------------------
 
 // The handle's owner, the socket it belongs to: net.js `owner_symbol`, an own
 // property of TCP and TLS handles alike (and of Bun's), found by name on the
-// first handle seen.
-let ownerSymbol: symbol | undefined;
+// first handle seen; null: looked for, not there (the hook then leaves a
+// reconnect to the connect hook, and a `false` to offByNode).
+let ownerSymbol: symbol | null | undefined;
 function ownerOf(handle: Handle): unknown {
-  ownerSymbol ??= Object.getOwnPropertySymbols(handle).find((s) => s.description === 'owner_symbol');
-  return ownerSymbol === undefined ? undefined : handle[ownerSymbol];
+  ownerSymbol ??= symbolNamed(handle, 'owner_symbol');
+  return ownerSymbol === null ? undefined : handle[ownerSymbol];
+}
+
+// --- Node's internals, and the slower path where one is missing ------------------
+//
+// A reconnect of the same object rides on Node's own call at connect only
+// where both symbols above are found: kSetKeepAlive to make Node call, and
+// owner_symbol to tell the hook whose call it is. Where either is missing,
+// the process-wide mode's two socket hooks (connect, setKeepAlive) serve
+// explicitly configured sockets as well, for the process's life: each connect
+// of such a socket arms it, and onConnect applies its configuration before
+// the application's 'connect' listeners; Node's `false` is passed on and
+// noted there. Decided at the first explicit configuration of a socket; one
+// with no handle yet leaves owner_symbol open, so the hooks go in until the
+// first connect shows it (they then pass every call straight on).
+let reconnectsByConnect = false;
+const nodeCarriesReconnects = (): boolean => kSetKeepAlive != null && ownerSymbol != null;
+
+function followReconnects(socket: net.Socket, handle: Handle | null | undefined): void {
+  kSetKeepAlive ??= symbolNamed(socket, 'kSetKeepAlive');
+  if (handle != null) ownerSymbol ??= symbolNamed(handle, 'owner_symbol');
+  if (reconnectsByConnect || nodeCarriesReconnects()) return;
+  reconnectsByConnect = true;
+  watchSockets();
+}
+
+/** Whether one of Node's internals was found, and, where not, what is done instead. */
+export interface Internal {
+  found: boolean;
+  /** null where it was found. */
+  instead: string | null;
+}
+export interface InternalsInUse {
+  kHandle: Internal;
+  owner_symbol: Internal;
+  kSetKeepAlive: Internal;
+}
+
+const BY_CONNECT =
+  "a socket configured with setKeepAlive is configured again at each connect of the same object by a wrapper of net.Socket.prototype.connect, at 'connect' rather than inside Node's own connect; Node's socket.setKeepAlive(false) is passed on by a wrapper of net.Socket.prototype.setKeepAlive";
+
+/**
+ * Which of Node's internals this process uses, and the slower path taken
+ * where one is missing. Found as the library finds them, at first use; what
+ * is not decided yet is looked for on a throwaway socket (no syscall: its
+ * connect waits for the next tick, and it is destroyed first). For doctor:
+ * nothing calls this at load.
+ */
+export function internalsInUse(): InternalsInUse {
+  if (handleSymbolFound() === undefined || kSetKeepAlive === undefined || ownerSymbol === undefined) {
+    const probe = new net.Socket();
+    probe.on('error', () => {});
+    (nodeConnect ?? socketProto.connect).call(probe, 9, '127.0.0.1'); // makes its handle, at once; Node's own, past the mode
+    socketHandle(probe);
+    kSetKeepAlive ??= symbolNamed(probe, 'kSetKeepAlive');
+    const handle = (probe as { _handle?: Handle | null })._handle;
+    if (handle != null) ownerSymbol ??= symbolNamed(handle, 'owner_symbol');
+    probe.destroy();
+  }
+  const internal = (found: boolean, instead: string): Internal => ({ found, instead: found ? null : instead });
+  return {
+    kHandle: internal(handleSymbolFound() === true, "a socket's handle is read through Node's socket._handle getter"),
+    owner_symbol: internal(ownerSymbol != null, BY_CONNECT),
+    kSetKeepAlive: internal(kSetKeepAlive != null, BY_CONNECT),
+  };
 }
 
 /**
@@ -229,6 +310,7 @@ function letGo(socket: net.Socket, handle: Handle | null | undefined, config: Co
 export function configureConnected(socket: net.Socket, handle: Handle, config: Config): void {
   explicitUse = true;
   watchDeadPeers();
+  followReconnects(socket, handle);
   applyNow(socket, handle, config);
   configs.set(socket, config);
   if (config.enable) hold(socket, handle, config, true);
@@ -244,9 +326,10 @@ export function configureConnected(socket: net.Socket, handle: Handle, config: C
 export function configurePending(socket: net.Socket, config: Config): void {
   explicitUse = true;
   watchDeadPeers();
+  const handle = socketHandle(socket);
+  followReconnects(socket, handle);
   configs.set(socket, config);
   writeRecord(socket, config.enable);
-  const handle = socketHandle(socket);
   if (handle != null) hook(handle);
   arm(socket);
 }
@@ -538,7 +621,16 @@ function connect(this: net.Socket): net.Socket {
   const own = nodeConnect!; // a default refused when settled gives Node's back at once
   if (pendingDefault !== undefined) settleDefault();
   if (processDefault !== undefined && !isPipe(args[0]) && !configs.has(this)) arm(this);
-  return own.apply(this, args);
+  const result = own.apply(this, args);
+  // The slower path: Node's own call at connect cannot carry an explicit
+  // configuration here, so 'connect' does. Armed after Node's connect, which
+  // made the handle (the first one shows whether owner_symbol is there) and
+  // has not thrown; 'connect' comes later.
+  if (reconnectsByConnect && configs.get(this)?.enable === true && !isPipe(args[0])) {
+    if (ownerSymbol === undefined) followReconnects(this, socketHandle(this));
+    if (!nodeCarriesReconnects()) arm(this);
+  }
+  return result;
 }
 
 const socketSetKeepAliveProto = net.Socket.prototype as unknown as { setKeepAlive: (...args: unknown[]) => net.Socket };
@@ -546,20 +638,24 @@ let nodeSocketSetKeepAlive: ((...args: unknown[]) => net.Socket) | undefined;
 
 // Node's socket.setKeepAlive(false) (or, where Node takes an options object,
 // { enable: false }) turns keepalive off. Node passes it on to the handle only
-// when its record says "on", and the mode does not write that record (hold):
-// where Node kept the call to itself, it is passed on here, and the socket is
-// Node's from then on, as with any `false`.
+// when its record says "on", and the mode does not write that record (hold),
+// nor can anyone where kSetKeepAlive is missing: where Node kept the call to
+// itself, it is passed on here, and the socket is Node's from then on, as
+// with any `false` (noted here too: the hook cannot where owner_symbol is missing).
 const TAKES_OPTIONS = net.Socket.prototype.setKeepAlive.length >= 4;
 function asksOff(enable: unknown): boolean {
   if (TAKES_OPTIONS && enable !== null && typeof enable === 'object') return (enable as { enable?: unknown }).enable === false;
   return !enable;
 }
 function offByNode(this: net.Socket, enable?: unknown): net.Socket {
+  const off = asksOff(enable);
+  const handle = off ? socketHandle(this) : undefined;
+  const held = handle != null && holding(handle);
   // eslint-disable-next-line prefer-rest-params
   const result = nodeSocketSetKeepAlive!.apply(this, arguments as unknown as unknown[]);
-  if (asksOff(enable)) {
-    const handle = socketHandle(this);
-    if (handle != null && holding(handle)) (handle.setKeepAlive as HandleSetKeepAlive).call(handle, false, 0);
+  if (held) {
+    if (holding(handle)) (handle.setKeepAlive as HandleSetKeepAlive).call(handle, false, 0);
+    configs.set(this, DISABLE);
   }
   return result;
 }
@@ -588,6 +684,11 @@ export function setProcessDefaultAtFirstUse(resolve: () => Config | undefined): 
 function watchProcess(): void {
   watchDeadPeers();
   watchListens();
+  watchSockets();
+}
+
+/** Wraps net.Socket.prototype.connect and .setKeepAlive, once. */
+function watchSockets(): void {
   if (nodeConnect === undefined) {
     nodeConnect = socketProto.connect;
     socketProto.connect = connect;
@@ -622,9 +723,12 @@ export function setProcessDefault(config: Config | undefined): void {
     watchProcess();
     return;
   }
-  if (nodeConnect !== undefined && unwrap(socketProto, 'connect', connect, nodeConnect)) nodeConnect = undefined;
-  if (nodeSocketSetKeepAlive !== undefined && unwrap(socketSetKeepAliveProto, 'setKeepAlive', offByNode, nodeSocketSetKeepAlive)) {
-    nodeSocketSetKeepAlive = undefined;
+  // Explicitly configured sockets need the socket hooks for their lives on the slower path.
+  if (!reconnectsByConnect) {
+    if (nodeConnect !== undefined && unwrap(socketProto, 'connect', connect, nodeConnect)) nodeConnect = undefined;
+    if (nodeSocketSetKeepAlive !== undefined && unwrap(socketSetKeepAliveProto, 'setKeepAlive', offByNode, nodeSocketSetKeepAlive)) {
+      nodeSocketSetKeepAlive = undefined;
+    }
   }
   for (const [handle, { server }] of [...servingHandles]) {
     if (configs.has(server)) continue;
