@@ -128,7 +128,7 @@ export function noHandle(): Error {
 // IPC. Nothing can be inherited there. Node loads node:cluster itself in a
 // worker, before any application code (lib/internal/process/pre_execution.js),
 // and nowhere else unless asked: it is asked only where it is loaded already.
-const inClusterWorker =
+export const inClusterWorker =
   ((process as { moduleLoadList?: string[] }).moduleLoadList ?? []).includes('NativeModule cluster') &&
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (require('node:cluster') as { isWorker: boolean }).isWorker;

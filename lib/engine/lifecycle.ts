@@ -44,6 +44,7 @@ import type * as DeadPeerModule from './dead-peer';
 import { deadPeer } from './diagnostics';
 import {
   handleSymbolFound,
+  inClusterWorker,
   isSocket,
   listensInPrimary,
   serverHandle,
@@ -451,7 +452,8 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
   //   ours from the kernel is noted as holding it before Node makes its
   //   socket, so that Node's own server `keepAlive` option, which calls
   //   setKeepAlive on the new handle before 'connection', finds it held and
-  //   costs no syscall (the hook answers it).
+  //   costs no syscall (the hook answers it). Only where this process made
+  //   the listening socket alone (listensShared).
   const close = handle.close as ((...args: unknown[]) => unknown) | undefined;
   const accept = handle.onconnection as ((...args: unknown[]) => unknown) | undefined;
   servingHandles.set(handle, { server, close, accept });
@@ -463,7 +465,7 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
       return Reflect.apply(close, this, arguments);
     };
   }
-  if (typeof accept === 'function' && kernel.acceptedSocketsInherit && !listensInPrimary(server)) {
+  if (typeof accept === 'function' && kernel.acceptedSocketsInherit && !listensInPrimary(server) && !listensShared(server)) {
     hook(handle); // the accepted handles share its class
     handle.onconnection = function (this: Handle, error: unknown, client?: Handle) {
       // kServes is set only while the server serves an enabling configuration.
@@ -496,7 +498,8 @@ function stopServing(server: net.Server, handle: Handle): void {
 // no syscall needed, unless the kernel passes on only some of them (macOS: not
 // the idle time or the user timeout; Node's own call: none at all), or there
 // is no listening socket of ours to inherit from (a round-robin cluster
-// worker): then ours is applied to it. Either way it is sticky from here on,
+// worker), or one that other processes share and may have set otherwise since
+// (listensShared): then ours is applied to it. Either way it is sticky from here on,
 // and Node's record says "on", before the server's own 'connection' listeners
 // (tls, http) and the application's run.
 function adopt(this: NodeServer, socket: net.Socket): void {
@@ -531,6 +534,35 @@ function onListening(this: NodeServer): void {
   serve(this, handle, config, false);
 }
 
+// Whether a server's listening socket may be set by another process as well,
+// so that what an accepted socket inherits may not be ours:
+// - in a cluster worker, one with an fd (SCHED_NONE) is the primary's, shared
+//   with every worker listening on that address;
+// - a server given its listening socket (listen(handle), listen(server),
+//   listen({ fd }), and so a server another process sent with child.send)
+//   shares it with whoever made it. The listen wrapper notes which way each
+//   listen went; a listen made before the wrapper was in place is read from
+//   Node's `_connectionKey` (set by every listen, since Node 0.x), which names
+//   no address family there ('-1:null:-1' for a handle, 'null:null:null' for
+//   an fd).
+// No syscall; a listening socket this process made itself on an address is
+// not shared (where it is, SO_REUSEPORT by two processes, each has its own).
+const listensOnGiven = new WeakMap<net.Server, boolean>();
+function givesListening(first: unknown): boolean {
+  const options = Array.isArray(first) ? first[0] : first;
+  if (options === null || typeof options !== 'object') return false;
+  const o = options as { _handle?: unknown; handle?: unknown };
+  const given = (o._handle ?? o.handle ?? o) as { fd?: unknown };
+  return typeof given === 'object' && given !== null && typeof given.fd === 'number';
+}
+function listensShared(server: net.Server): boolean {
+  if (inClusterWorker) return true;
+  const given = listensOnGiven.get(server);
+  if (given !== undefined) return given;
+  const key = (server as { _connectionKey?: unknown })._connectionKey;
+  return typeof key === 'string' && /^(-1|null):null:/.test(key);
+}
+
 // The process-wide default a server took when it first listened under it: it
 // follows that object through re-listens, as Node's own keepalive setting does.
 const byDefault = new WeakMap<net.Server, Config>();
@@ -543,7 +575,9 @@ function listen(this: NodeServer): net.Server {
   if (pendingDefault !== undefined) settleDefault();
   if (processDefault !== undefined && !byDefault.has(this)) byDefault.set(this, processDefault);
   // eslint-disable-next-line prefer-rest-params
-  const result = own.apply(this, arguments as unknown as unknown[]);
+  const args = arguments as unknown as unknown[];
+  listensOnGiven.set(this, givesListening(args[0]));
+  const result = own.apply(this, args);
   if (configs.has(this) || (processDefault !== undefined && byDefault.has(this))) {
     if (serverHandle(this) != null && this.listening) {
       // Listening already: configured once, now, and not again at 'listening'.
