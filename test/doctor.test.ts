@@ -121,6 +121,21 @@ describe.runIf(linuxOnly("doctor reads and explains the Linux sysctls (/proc/sys
     });
   });
 
+  it("names the Node internals it found, and where one is missing, the slower path taken (the behaviour: test/internals-missing.test.ts)", async () => {
+    const { stdout } = await doctor();
+    expect(stdout).toMatch(/\n\nNode internals: kHandle, owner_symbol, kSetKeepAlive found \(fast path\)\.\n$/);
+    const found = { found: true, instead: null };
+    expect(JSON.parse((await doctor('--json')).stdout).internals).toEqual({ kHandle: found, owner_symbol: found, kSetKeepAlive: found });
+    // Taken away for real: a later Node that renamed it, as far as the library can tell.
+    const hide = path.join(__dirname, 'fixtures', 'hide-internal.cjs');
+    const env = { ...process.env, TCP_KEEPALIVE_HIDE: 'owner_symbol' };
+    const hidden = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--require', hide, cli, 'doctor'], { encoding: 'utf8', env }, (error, out) => (error ? reject(error) : resolve(out))),
+    );
+    expect(hidden).toContain('\nNode internals: kHandle, kSetKeepAlive found; owner_symbol not found (slower path):\n    a socket configured with setKeepAlive');
+    expect(hidden).toMatch(/net\.Socket\.prototype\.connect/);
+  });
+
   it('--help explains every option', async () => {
     const { code, stdout } = await doctor('--help');
     expect(code).toBe(0);

@@ -84,10 +84,38 @@ describe.runIf(strace)('cluster workers', () => {
     expect(result.accepted).toEqual(Array(5).fill(stateOfA));
   });
 
-  it('SCHED_NONE: the worker listens itself; its connections inherit, with no keepalive syscall', () => {
+  it('SCHED_NONE: the worker listens on the socket the primary made, which every worker shares and another may set since: each connection is configured in the worker (five calls), not assumed inherited', () => {
     const { result, acceptingCalls } = runCluster('none');
     expect(result.accepted).toEqual(Array(5).fill(stateOfA));
-    expect(acceptingCalls).toEqual([]);
+    expect(acceptingCalls.filter((call) => call === 'TCP_KEEPIDLE')).toHaveLength(5);
+    expect(acceptingCalls).toHaveLength(25);
     expect(result.serverRead).toEqual({ state: stateOfA });
+  });
+});
+
+const run = (fixture: string) =>
+  JSON.parse(
+    execFileSync(process.execPath, [path.join(__dirname, 'fixtures', fixture)], { cwd: path.join(__dirname, '..'), encoding: 'utf8', timeout: 30_000 }),
+  ) as Record<string, any>;
+const state = (options: object) => ({ enable: true, ...options });
+
+describe.runIf(reads)('a listening socket another process shares (issue #27)', () => {
+  it('SCHED_NONE, two workers on one listening socket, B configured after A: what each accepts reads its own configuration', () => {
+    const out = run('cluster-shared.cjs');
+    expect(out.samePort).toBe(true); // both listen(0): the primary's one socket
+    const A = state({ idle: 5000, interval: 1000, count: 3, userTimeout: 8000 });
+    const B = state({ idle: 8000, interval: 2000, count: 6, userTimeout: 20_000 });
+    // At least the five made after B closed its server: only A could accept them.
+    expect(out.A.length).toBeGreaterThanOrEqual(5);
+    expect(out.A).toEqual(Array(out.A.length).fill(A));
+    expect(out.B).toEqual(Array(out.B.length).fill(B));
+  });
+
+  it("listen({ fd }) and a server sent with child.send: another process sets its own options after ours, and what this one accepts reads ours", () => {
+    const out = run('listen-given.cjs');
+    const ours = state({ idle: 5000, interval: 1000, count: 3, userTimeout: 8000 });
+    expect(out.listening).toEqual([ours, ours]);
+    // given: configured before listen({ fd }); after: listen({ fd }) before the library was used; sent: listen(handle) by Node.
+    expect(out.accepted).toEqual({ given: ours, after: ours, sent: ours });
   });
 });

@@ -64,6 +64,9 @@ function findKHandle(socket: net.Socket): symbol | null | undefined {
   return getter.call({ [symbol]: marker }) === marker ? symbol : null;
 }
 
+/** Whether Node's `kHandle` was found (undefined: no socket asked about yet); `_handle` is read where it was not. */
+export const handleSymbolFound = (): boolean | undefined => (kHandle === undefined ? undefined : kHandle !== null);
+
 /** A socket's `_handle`: null or undefined when it has none. */
 export function socketHandle(socket: net.Socket): Handle | null | undefined {
   if (kHandle === undefined) kHandle = findKHandle(socket);
@@ -125,7 +128,7 @@ export function noHandle(): Error {
 // IPC. Nothing can be inherited there. Node loads node:cluster itself in a
 // worker, before any application code (lib/internal/process/pre_execution.js),
 // and nowhere else unless asked: it is asked only where it is loaded already.
-const inClusterWorker =
+export const inClusterWorker =
   ((process as { moduleLoadList?: string[] }).moduleLoadList ?? []).includes('NativeModule cluster') &&
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (require('node:cluster') as { isWorker: boolean }).isWorker;

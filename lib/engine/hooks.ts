@@ -27,15 +27,14 @@
 import net = require('node:net');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Fn = (this: any, ...args: unknown[]) => unknown;
+export type Fn = (this: any, ...args: unknown[]) => unknown;
 
-/** What the hooks do, the engine's (lifecycle.ts), which attaches it when it loads. */
-export interface Engine {
-  beforeConnect(socket: net.Socket, first: unknown): void;
-  listenThrough(server: net.Server, listen: Fn, args: unknown[]): unknown;
-  afterNodeSetKeepAlive(socket: net.Socket, enable: unknown): void;
-  beforeDestroy(socket: net.Socket, error: Error | null): void;
-}
+/**
+ * What the hooks do, the engine's (lifecycle.ts), which attaches it when it
+ * loads: for each hook, a function that makes the call through the function
+ * it replaced (`through`), with the call's own receiver and arguments.
+ */
+export type Engine = Record<HookName, (self: never, through: Fn, args: unknown[]) => unknown>;
 let engine: Engine | undefined;
 export function attach(loaded: Engine): void {
   engine = loaded;
@@ -69,21 +68,17 @@ const serverProto = net.Server.prototype as unknown as Record<string, unknown>;
 type HookName = 'connect' | 'listen' | 'setKeepAlive' | '_destroy';
 const hooks: Record<HookName, Hook> = {
   connect: hookOf(socketProto, 'connect', function connect(this: net.Socket, ...args: unknown[]): unknown {
-    settled().beforeConnect(this, args[0]);
-    return hooks.connect.original.apply(this, args);
+    return settled().connect(this as never, hooks.connect.original, args);
   }),
   listen: hookOf(serverProto, 'listen', function listen(this: net.Server, ...args: unknown[]): unknown {
-    return settled().listenThrough(this, hooks.listen.original, args);
+    return settled().listen(this as never, hooks.listen.original, args);
   }),
   // These two are put in place by the engine only: it is there.
   setKeepAlive: hookOf(socketProto, 'setKeepAlive', function setKeepAlive(this: net.Socket, ...args: unknown[]): unknown {
-    const result = hooks.setKeepAlive.original.apply(this, args);
-    engine!.afterNodeSetKeepAlive(this, args[0]);
-    return result;
+    return engine!.setKeepAlive(this as never, hooks.setKeepAlive.original, args);
   }),
   _destroy: hookOf(socketProto, '_destroy', function _destroy(this: net.Socket, ...args: unknown[]): unknown {
-    engine!.beforeDestroy(this, args[0] as Error | null);
-    return hooks._destroy.original.apply(this, args);
+    return engine!._destroy(this as never, hooks._destroy.original, args);
   }),
 };
 
@@ -123,6 +118,12 @@ export function unhook(...names: HookName[]): void {
 export function setAtFirstUse(settle: () => void): void {
   atFirstUse = settle;
   hook('connect', 'listen');
+}
+
+/** The function the named hook replaces (or, out of place, what is there): a call past the hooks. */
+export function nodeOwn(name: HookName): Fn {
+  const h = hooks[name];
+  return h.installed ? h.original : (h.owner[h.key] as Fn);
 }
 
 /** Drops setAtFirstUse's default, if it still waits: a default set since replaces it. */

@@ -24,6 +24,10 @@
 //   pass on anyone's later `false` (Node skips the call when its record says
 //   "off" already) and apply the setting again when the same object connects
 //   again (afterConnect), where the handle hook puts ours in its place.
+// - Where Node's internals this relies on cannot be found (a later Node may
+//   rename them), the `connect` and `setKeepAlive` hooks (./hooks.ts)
+//   do the same for explicitly configured sockets,
+//   a little later and at a little more cost ("Node's internals", below).
 // - A socket waiting to connect carries a 'connect' listener and a 'close'
 //   listener of ours, both removed when either fires: none remains once it
 //   has connected, or failed to.
@@ -36,8 +40,18 @@ import net = require('node:net');
 import { kernel } from '../kernel';
 import type * as DeadPeerModule from './dead-peer';
 import { deadPeer } from './diagnostics';
-import { attach, forgetFirstUse, hook, unhook } from './hooks';
-import { isSocket, listensInPrimary, serverHandle, socketHandle, tcpSocketOf, type Handle, type KeepAliveTarget } from './handles';
+import { attach, forgetFirstUse, hook, nodeOwn, unhook, type Fn } from './hooks';
+import {
+  handleSymbolFound,
+  inClusterWorker,
+  isSocket,
+  listensInPrimary,
+  serverHandle,
+  socketHandle,
+  tcpSocketOf,
+  type Handle,
+  type KeepAliveTarget,
+} from './handles';
 import { DISABLE_CONFIG as DISABLE, GIVEN_USER_TIMEOUT, type NativeConfig } from './options';
 
 type Config = Readonly<NativeConfig>;
@@ -87,23 +101,91 @@ const holding = (handle: Handle): boolean => (handle[kHolds] as Config | undefin
 // when its record says "on", and applies its setting at every connect of the
 // object only then. Its delay is left as it was: Node compares the next call's
 // against it (test-net-server-keepalive counts the calls that reach the handle).
-// Found on the first socket written to.
-let kSetKeepAlive: symbol | undefined;
+// Found on the first socket written to; null: looked for, not there.
+let kSetKeepAlive: symbol | null | undefined;
+
+const symbolNamed = (object: object, name: string): symbol | null =>
+  Object.getOwnPropertySymbols(object).find((s) => s.description === name) ?? null;
 
 function writeRecord(socket: net.Socket, on: boolean): void {
-  kSetKeepAlive ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kSetKeepAlive');
-  if (kSetKeepAlive !== undefined) (socket as unknown as Record<symbol, unknown>)[kSetKeepAlive] = on;
+  kSetKeepAlive ??= symbolNamed(socket, 'kSetKeepAlive');
+  if (kSetKeepAlive !== null) (socket as unknown as Record<symbol, unknown>)[kSetKeepAlive] = on;
 }
 
 // --- The handle hook: sticky --------------------------------------------------
 
 // The handle's owner, the socket it belongs to: net.js `owner_symbol`, an own
 // property of TCP and TLS handles alike (and of Bun's), found by name on the
-// first handle seen.
-let ownerSymbol: symbol | undefined;
+// first handle seen; null: looked for, not there (the hook then leaves a
+// reconnect to the connect hook, and a `false` to the setKeepAlive hook).
+let ownerSymbol: symbol | null | undefined;
 function ownerOf(handle: Handle): unknown {
-  ownerSymbol ??= Object.getOwnPropertySymbols(handle).find((s) => s.description === 'owner_symbol');
-  return ownerSymbol === undefined ? undefined : handle[ownerSymbol];
+  ownerSymbol ??= symbolNamed(handle, 'owner_symbol');
+  return ownerSymbol === null ? undefined : handle[ownerSymbol];
+}
+
+// --- Node's internals, and the slower path where one is missing ------------------
+//
+// A reconnect of the same object rides on Node's own call at connect only
+// where both symbols above are found: kSetKeepAlive to make Node call, and
+// owner_symbol to tell the hook whose call it is. Where either is missing,
+// the process-wide mode's two socket hooks (connect, setKeepAlive) serve
+// explicitly configured sockets as well, for the process's life: each connect
+// of such a socket arms it, and onConnect applies its configuration before
+// the application's 'connect' listeners; Node's `false` is passed on and
+// noted there. Decided at the first explicit configuration of a socket; one
+// with no handle yet leaves owner_symbol open, so the hooks go in until the
+// first connect shows it (they then pass every call straight on).
+let reconnectsByConnect = false;
+const nodeCarriesReconnects = (): boolean => kSetKeepAlive != null && ownerSymbol != null;
+
+function followReconnects(socket: net.Socket, handle: Handle | null | undefined): void {
+  kSetKeepAlive ??= symbolNamed(socket, 'kSetKeepAlive');
+  if (handle != null) ownerSymbol ??= symbolNamed(handle, 'owner_symbol');
+  if (reconnectsByConnect || nodeCarriesReconnects()) return;
+  reconnectsByConnect = true;
+  hook('connect', 'setKeepAlive');
+}
+
+/** Whether one of Node's internals was found, and, where not, what is done instead. */
+export interface Internal {
+  found: boolean;
+  /** null where it was found. */
+  instead: string | null;
+}
+export interface InternalsInUse {
+  kHandle: Internal;
+  owner_symbol: Internal;
+  kSetKeepAlive: Internal;
+}
+
+const BY_CONNECT =
+  "a socket configured with setKeepAlive is configured again at each connect of the same object by a wrapper of net.Socket.prototype.connect, at 'connect' rather than inside Node's own connect; Node's socket.setKeepAlive(false) is passed on by a wrapper of net.Socket.prototype.setKeepAlive";
+
+/**
+ * Which of Node's internals this process uses, and the slower path taken
+ * where one is missing. Found as the library finds them, at first use; what
+ * is not decided yet is looked for on a throwaway socket (no syscall: its
+ * connect waits for the next tick, and it is destroyed first). For doctor:
+ * nothing calls this at load.
+ */
+export function internalsInUse(): InternalsInUse {
+  if (handleSymbolFound() === undefined || kSetKeepAlive === undefined || ownerSymbol === undefined) {
+    const probe = new net.Socket();
+    probe.on('error', () => {});
+    nodeOwn('connect').call(probe, 9, '127.0.0.1'); // makes its handle, at once; Node's own, past the hooks
+    socketHandle(probe);
+    kSetKeepAlive ??= symbolNamed(probe, 'kSetKeepAlive');
+    const handle = (probe as { _handle?: Handle | null })._handle;
+    if (handle != null) ownerSymbol ??= symbolNamed(handle, 'owner_symbol');
+    probe.destroy();
+  }
+  const internal = (found: boolean, instead: string): Internal => ({ found, instead: found ? null : instead });
+  return {
+    kHandle: internal(handleSymbolFound() === true, "a socket's handle is read through Node's socket._handle getter"),
+    owner_symbol: internal(ownerSymbol != null, BY_CONNECT),
+    kSetKeepAlive: internal(kSetKeepAlive != null, BY_CONNECT),
+  };
 }
 
 /**
@@ -210,7 +292,7 @@ function holdOn(socket: net.Socket, handle: Handle, config: Config): void {
  * record is left alone for the process-wide default: written, it would outlive
  * the registration (Node applies it at the object's next connect), and
  * whatever turns keepalive off reaches the handle through the mode's own hook
- * of socket.setKeepAlive (offByNode) instead.
+ * of socket.setKeepAlive (the setKeepAlive hook) instead.
  */
 function hold(socket: net.Socket, handle: Handle, config: Config, explicit: boolean): void {
   handle[kHolds] = config;
@@ -228,6 +310,7 @@ function letGo(socket: net.Socket, handle: Handle | null | undefined, config: Co
 export function configureConnected(socket: net.Socket, handle: Handle, config: Config): void {
   explicitUse = true;
   hook('_destroy');
+  followReconnects(socket, handle);
   applyNow(socket, handle, config);
   configs.set(socket, config);
   if (config.enable) hold(socket, handle, config, true);
@@ -243,9 +326,10 @@ export function configureConnected(socket: net.Socket, handle: Handle, config: C
 export function configurePending(socket: net.Socket, config: Config): void {
   explicitUse = true;
   hook('_destroy');
+  const handle = socketHandle(socket);
+  followReconnects(socket, handle);
   configs.set(socket, config);
   writeRecord(socket, config.enable);
-  const handle = socketHandle(socket);
   if (handle != null) hookClassOf(handle);
   arm(socket);
 }
@@ -366,7 +450,8 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
   //   ours from the kernel is noted as holding it before Node makes its
   //   socket, so that Node's own server `keepAlive` option, which calls
   //   setKeepAlive on the new handle before 'connection', finds it held and
-  //   costs no syscall (the hook answers it).
+  //   costs no syscall (the hook answers it). Only where this process made
+  //   the listening socket alone (listensShared).
   const close = handle.close as ((...args: unknown[]) => unknown) | undefined;
   const accept = handle.onconnection as ((...args: unknown[]) => unknown) | undefined;
   servingHandles.set(handle, { server, close, accept });
@@ -378,7 +463,7 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
       return Reflect.apply(close, this, arguments);
     };
   }
-  if (typeof accept === 'function' && kernel.acceptedSocketsInherit && !listensInPrimary(server)) {
+  if (typeof accept === 'function' && kernel.acceptedSocketsInherit && !listensInPrimary(server) && !listensShared(server)) {
     hookClassOf(handle); // the accepted handles share its class
     handle.onconnection = function (this: Handle, error: unknown, client?: Handle) {
       // kServes is set only while the server serves an enabling configuration.
@@ -411,7 +496,8 @@ function stopServing(server: net.Server, handle: Handle): void {
 // no syscall needed, unless the kernel passes on only some of them (macOS: not
 // the idle time or the user timeout; Node's own call: none at all), or there
 // is no listening socket of ours to inherit from (a round-robin cluster
-// worker): then ours is applied to it. Either way it is sticky from here on,
+// worker), or one that other processes share and may have set otherwise since
+// (listensShared): then ours is applied to it. Either way it is sticky from here on,
 // and Node's record says "on", before the server's own 'connection' listeners
 // (tls, http) and the application's run.
 function adopt(this: NodeServer, socket: net.Socket): void {
@@ -446,17 +532,47 @@ function onListening(this: NodeServer): void {
   serve(this, handle, config, false);
 }
 
+// Whether a server's listening socket may be set by another process as well,
+// so that what an accepted socket inherits may not be ours:
+// - in a cluster worker, one with an fd (SCHED_NONE) is the primary's, shared
+//   with every worker listening on that address;
+// - a server given its listening socket (listen(handle), listen(server),
+//   listen({ fd }), and so a server another process sent with child.send)
+//   shares it with whoever made it. The listen wrapper notes which way each
+//   listen went; a listen made before the wrapper was in place is read from
+//   Node's `_connectionKey` (set by every listen, since Node 0.x), which names
+//   no address family there ('-1:null:-1' for a handle, 'null:null:null' for
+//   an fd).
+// No syscall; a listening socket this process made itself on an address is
+// not shared (where it is, SO_REUSEPORT by two processes, each has its own).
+const listensOnGiven = new WeakMap<net.Server, boolean>();
+function givesListening(first: unknown): boolean {
+  const options = Array.isArray(first) ? first[0] : first;
+  if (options === null || typeof options !== 'object') return false;
+  const o = options as { _handle?: unknown; handle?: unknown };
+  const given = (o._handle ?? o.handle ?? o) as { fd?: unknown };
+  return typeof given === 'object' && given !== null && typeof given.fd === 'number';
+}
+function listensShared(server: net.Server): boolean {
+  if (inClusterWorker) return true;
+  const given = listensOnGiven.get(server);
+  if (given !== undefined) return given;
+  const key = (server as { _connectionKey?: unknown })._connectionKey;
+  return typeof key === 'string' && /^(-1|null):null:/.test(key);
+}
+
 // The process-wide default a server took when it first listened under it: it
 // follows that object through re-listens, as Node's own keepalive setting does.
 const byDefault = new WeakMap<net.Server, Config>();
 
 /**
- * A server's listen (the `listen` hook), through `listen`, Node's: a server
+ * A server's listen (the `listen` hook), through Node's `listen`: a server
  * configured, or under the process-wide mode, is configured once its
  * listening socket exists.
  */
-export function listenThrough(server: net.Server, listen: (...args: unknown[]) => unknown, args: unknown[]): unknown {
+export function listenThrough(server: net.Server, listen: Fn, args: unknown[]): unknown {
   if (processDefault !== undefined && !byDefault.has(server)) byDefault.set(server, processDefault);
+  listensOnGiven.set(server, givesListening(args[0]));
   const result = listen.apply(server, args);
   if (configs.has(server) || (processDefault !== undefined && byDefault.has(server))) {
     if (serverHandle(server) != null && server.listening) {
@@ -471,13 +587,17 @@ export function listenThrough(server: net.Server, listen: (...args: unknown[]) =
 // --- The dead-peer event ---------------------------------------------------------
 
 /**
- * Before Node destroys a socket (the `_destroy` hook): one the kernel failed
- * with ETIMEDOUT on a read or a write (a connect that timed out never had a
- * peer) still has its handle open here, so the kernel's account can be read
- * before Node closes it (./dead-peer.ts).
+ * Node's socket._destroy (the `_destroy` hook), through Node's own: a socket
+ * the kernel failed with ETIMEDOUT on a read or a write (a connect that timed
+ * out never had a peer) still has its handle open here, so the kernel's
+ * account can be read before Node closes it (./dead-peer.ts).
  */
-export function beforeDestroy(socket: net.Socket, error: Error | null): void {
-  const e = error as NodeJS.ErrnoException | null;
+export function destroyThrough(socket: net.Socket, destroy: Fn, args: unknown[]): unknown {
+  beforeDestroy(socket, args[0] as NodeJS.ErrnoException | null);
+  return destroy.apply(socket, args);
+}
+
+function beforeDestroy(socket: net.Socket, e: NodeJS.ErrnoException | null): void {
   if (e === null || e.code !== 'ETIMEDOUT' || e.syscall === 'connect' || !deadPeer().hasSubscribers) return;
   // Loaded with the first dead peer that has a subscriber.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -504,33 +624,49 @@ function isPipe(first: unknown): boolean {
 }
 
 /**
- * Before a socket connects (the `connect` hook), `first` being the call's
- * first argument. Every outgoing connection starts there: net.connect, new
- * net.Socket().connect(), tls.connect, http(s) agents, undici and fetch, and
- * the clients built on them. A socket carrying a configuration of its own
- * (explicit: setKeepAlive before or after) keeps it; any other takes the
- * process-wide default when it connects.
+ * A socket's connect (the `connect` hook), through Node's `connect`. Every
+ * outgoing connection starts there: net.connect, new net.Socket().connect(),
+ * tls.connect, http(s) agents, undici and fetch, and the clients built on
+ * them. A socket carrying a configuration of its own (explicit: setKeepAlive
+ * before or after) keeps it; any other takes the process-wide default when
+ * it connects.
  */
-export function beforeConnect(socket: net.Socket, first: unknown): void {
-  if (processDefault !== undefined && !isPipe(first) && !configs.has(socket)) arm(socket);
+export function connectThrough(socket: net.Socket, connect: Fn, args: unknown[]): unknown {
+  if (processDefault !== undefined && !isPipe(args[0]) && !configs.has(socket)) arm(socket);
+  const result = connect.apply(socket, args);
+  // The slower path: Node's own call at connect cannot carry an explicit
+  // configuration here, so 'connect' does. Armed after Node's connect, which
+  // made the handle (the first one shows whether owner_symbol is there) and
+  // has not thrown; 'connect' comes later.
+  if (reconnectsByConnect && configs.get(socket)?.enable === true && !isPipe(args[0])) {
+    if (ownerSymbol === undefined) followReconnects(socket, socketHandle(socket));
+    if (!nodeCarriesReconnects()) arm(socket);
+  }
+  return result;
 }
 
 // Node's socket.setKeepAlive(false) (or, where Node takes an options object,
 // { enable: false }) turns keepalive off. Node passes it on to the handle only
-// when its record says "on", and the mode does not write that record (hold):
-// where Node kept the call to itself, it is passed on here, and the socket is
-// Node's from then on, as with any `false`.
+// when its record says "on", and the mode does not write that record (hold),
+// nor can anyone where kSetKeepAlive is missing: where Node kept the call to
+// itself, it is passed on here, and the socket is Node's from then on, as
+// with any `false` (noted here too: the hook cannot where owner_symbol is missing).
 const TAKES_OPTIONS = net.Socket.prototype.setKeepAlive.length >= 4;
 function asksOff(enable: unknown): boolean {
   if (TAKES_OPTIONS && enable !== null && typeof enable === 'object') return (enable as { enable?: unknown }).enable === false;
   return !enable;
 }
 
-/** After Node's own socket.setKeepAlive (the `setKeepAlive` hook), called with `enable`. */
-export function afterNodeSetKeepAlive(socket: net.Socket, enable: unknown): void {
-  if (!asksOff(enable)) return;
-  const handle = socketHandle(socket);
-  if (handle != null && holding(handle)) (handle.setKeepAlive as HandleSetKeepAlive).call(handle, false, 0);
+/** Node's socket.setKeepAlive (the `setKeepAlive` hook), through Node's own. */
+export function setKeepAliveThrough(socket: net.Socket, setKeepAlive: Fn, args: unknown[]): unknown {
+  const handle = asksOff(args[0]) ? socketHandle(socket) : undefined;
+  const held = handle != null && holding(handle);
+  const result = setKeepAlive.apply(socket, args);
+  if (held) {
+    if (holding(handle)) (handle.setKeepAlive as HandleSetKeepAlive).call(handle, false, 0);
+    configs.set(socket, DISABLE);
+  }
+  return result;
 }
 
 /**
@@ -548,7 +684,8 @@ export function setProcessDefault(config: Config | undefined): void {
     hook('connect', 'listen', 'setKeepAlive', '_destroy');
     return;
   }
-  unhook('connect', 'setKeepAlive');
+  // Explicitly configured sockets need the socket hooks for their lives on the slower path.
+  if (!reconnectsByConnect) unhook('connect', 'setKeepAlive');
   for (const [handle, { server }] of [...servingHandles]) {
     if (configs.has(server)) continue;
     stopServing(server, handle);
@@ -565,4 +702,4 @@ export function setProcessDefault(config: Config | undefined): void {
   lastHooked = null;
 }
 
-attach({ beforeConnect, listenThrough, afterNodeSetKeepAlive, beforeDestroy });
+attach({ connect: connectThrough, listen: listenThrough, setKeepAlive: setKeepAliveThrough, _destroy: destroyThrough });

@@ -5,6 +5,7 @@ import { formatDuration, parseDuration, plural } from '../engine/durations';
 import { idleDeadPeerMs, unacknowledgedDataMs } from '../engine/detection';
 import { planKeepAlive, systemDefaults, type SystemDefaults } from '../engine/plan';
 import type { KeepAliveOptions } from '../engine/options';
+import { internalsInUse, type InternalsInUse } from '../engine/lifecycle';
 import { choice, kernel, supportedInWords, type KernelChoice } from '../kernel';
 import type { Supported } from '../kernel/seam';
 
@@ -15,7 +16,8 @@ tcp_keepalive_intvl, tcp_keepalive_probes, tcp_retries2) and what they mean:
 how long a vanished idle peer goes unnoticed, and how long unacknowledged data
 can hang before the socket fails. Then how tcp-keepalive reaches the kernel
 here: its native addon (which file), or the runtime's own setKeepAlive, what
-that can set, and why.
+that can set, and why; and which of Node's internals it found (kHandle,
+owner_symbol, kSetKeepAlive), and the slower path it takes where one is missing.
 
 Options:
   --within <duration>      plan options that notice a dead peer, idle or with
@@ -63,6 +65,8 @@ export interface DoctorReport {
   plan: { detectWithin: number; idleBelow?: number; options: Required<KeepAliveOptions>; code: string } | null;
   /** How tcp-keepalive reaches the kernel in this process, what it can set, and why (the addon, or the fallback). */
   kernel: KernelChoice & { supported: Supported };
+  /** Which of Node's internals tcp-keepalive found in this process, and what it does instead where one is missing. */
+  internals: InternalsInUse;
 }
 
 export function doctorReport(detectWithin?: number, idleBelow?: number): DoctorReport {
@@ -75,6 +79,7 @@ export function doctorReport(detectWithin?: number, idleBelow?: number): DoctorR
     unacknowledgedDataMs: unacknowledgedDataMs(plain, system.retries2),
     plan: null,
     kernel: { ...choice, supported: kernel.supported },
+    internals: internalsInUse(),
   };
   if (detectWithin !== undefined) {
     const options = planKeepAlive(idleBelow === undefined ? { detectWithin } : { detectWithin, idleBelow });
@@ -135,6 +140,15 @@ function text(r: DoctorReport): string {
       '  and reads nothing back, because:',
       ...wrap(k.reason ?? '', 96).map((line) => `    ${line}`),
     );
+  }
+  const internals = Object.entries(r.internals);
+  const found = internals.filter(([, i]) => i.found).map(([name]) => name);
+  const missing = internals.filter(([, i]) => !i.found);
+  if (missing.length === 0) lines.push('', `Node internals: ${found.join(', ')} found (fast path).`);
+  else {
+    lines.push('', `Node internals: ${found.length === 0 ? 'none' : found.join(', ')} found; ${missing.map(([name]) => name).join(', ')} not found (slower path):`);
+    // Two missing ones may share their way around.
+    for (const instead of new Set(missing.map(([, i]) => i.instead!))) lines.push(...wrap(instead, 96).map((line) => `    ${line}`));
   }
   return `${lines.join('\n')}\n`;
 }
