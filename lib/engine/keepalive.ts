@@ -8,14 +8,11 @@ import {
   closed,
   isServer,
   isSocket,
-  listensInPrimary,
   noHandle,
   notATarget,
   openHandle,
-  serverHandle,
   socketHandle,
   tcpSocketOf,
-  type Handle,
   type KeepAliveTarget,
 } from './handles';
 import { configureConnected, configurePending, configureServer, ownSocket } from './lifecycle';

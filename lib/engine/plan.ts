@@ -1,7 +1,7 @@
 // From deadlines to settings: planKeepAlive turns "notice a dead peer within
 // X" into options, systemDefaults reads what this host does without them.
 import { readFileSync } from 'node:fs';
-import { invalidArgType, invalidArgValue, outOfRange, unsupported } from './errors';
+import { invalidArgType, invalidArgValue, unsupported } from './errors';
 import { integer, MAX_COUNT, derivedUserTimeout, MAX_SECONDS_MS, type KeepAliveOptions } from './options';
 
 export interface KeepAliveGoal {
