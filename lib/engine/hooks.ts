@@ -7,13 +7,16 @@
 // other wrapper too).
 //
 // - `connect`      net.Socket.prototype.connect: a socket of the process-wide
-//                  mode takes its default when it connects.
+//                  mode takes its default when it connects (and, where Node's
+//                  internals are missing, an explicitly configured one takes
+//                  its own again).
 // - `listen`       net.Server.prototype.listen: a configured server is
 //                  configured again at each listen (only this call shows a
 //                  re-listen of the same object).
 // - `setKeepAlive` net.Socket.prototype.setKeepAlive: Node's `false` reaches a
-//                  process-wide socket that holds ours (Node keeps it to
-//                  itself when its own record says "off").
+//                  socket that holds ours where Node would keep it to itself
+//                  (its own record says "off": the process-wide mode's
+//                  sockets, and any where Node's internals are missing).
 // - `_destroy`     net.Socket.prototype._destroy: the dead-peer event reads the
 //                  kernel's account while the handle is still open.
 //
