@@ -22,6 +22,7 @@ interface Out {
   connected: unknown;
   pending: unknown;
   offAtOnce: boolean;
+  offOverNode: { now: boolean; again: boolean };
   socketHooks: { connect: boolean; setKeepAlive: boolean };
   internals: Record<string, Internal>;
 }
@@ -43,12 +44,13 @@ const FOUND = { found: true, instead: null };
 describe.runIf(notOnWindows('it reads the options back with getKeepAlive'))('a Node internal the library cannot find', () => {
   for (const hide of ['none', 'kHandle', 'owner_symbol', 'kSetKeepAlive'] as const) {
     for (const first of ['pending', 'connected'] as const) {
-      it(`${hide === 'none' ? 'none hidden' : `${hide} hidden`}, the first socket configured ${first === 'pending' ? 'before it has a handle' : 'connected'}: ours follows the socket through a reconnect, sticky; false is honoured`, () => {
+      it(`${hide === 'none' ? 'none hidden' : `${hide} hidden`}, the first socket configured ${first === 'pending' ? 'before it has a handle' : 'connected'}: ours follows the socket through a reconnect, sticky; false is honoured, ours over Node's own too`, () => {
         const out = run(hide, first);
         const again = (state: object) => ({ seen: state, listeners: [0, 0] }); // no listener of ours left
         expect(out.connected).toEqual({ first: B, again: again(B), sticky: B });
         expect(out.pending).toEqual({ first: A, again: again(A), sticky: A, off: false, offAgain: false });
         expect(out.offAtOnce).toBe(false);
+        expect(out.offOverNode).toEqual({ now: false, again: false }); // ours, false, over Node's own "on", also after a reconnect
         for (const name of ['kHandle', 'owner_symbol', 'kSetKeepAlive']) {
           if (name === hide) expect(out.internals[name], name).toEqual({ found: false, instead: expect.any(String) });
           else expect(out.internals[name], name).toEqual(FOUND);

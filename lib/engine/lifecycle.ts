@@ -635,10 +635,12 @@ export function connectThrough(socket: net.Socket, connect: Fn, args: unknown[])
   if (processDefault !== undefined && !isPipe(args[0]) && !configs.has(socket)) arm(socket);
   const result = connect.apply(socket, args);
   // The slower path: Node's own call at connect cannot carry an explicit
-  // configuration here, so 'connect' does. Armed after Node's connect, which
-  // made the handle (the first one shows whether owner_symbol is there) and
-  // has not thrown; 'connect' comes later.
-  if (reconnectsByConnect && configs.get(socket)?.enable === true && !isPipe(args[0])) {
+  // configuration here, so 'connect' does: ours, or our `false` over Node's
+  // own "on" (Node applies its record at connect, and ours may not have been
+  // written there). Armed after Node's connect, which made the handle (the
+  // first one shows whether owner_symbol is there) and has not thrown;
+  // 'connect' comes later.
+  if (reconnectsByConnect && configs.has(socket) && !isPipe(args[0])) {
     if (ownerSymbol === undefined) followReconnects(socket, socketHandle(socket));
     if (!nodeCarriesReconnects()) arm(socket);
   }
