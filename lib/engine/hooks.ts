@@ -25,8 +25,9 @@
 // (tcp-keepalive/register) puts `connect` and `listen` in place and loads
 // nothing else until the process first connects or listens.
 // (The engine's other hooks are on internal objects, not on anything public:
-// the handle classes' setKeepAlive and a listening handle's close and accept
-// callback, see lifecycle.ts.)
+// the handle classes' setKeepAlive, put in place and given back with
+// replace/restore below, and a listening handle's close and accept callback,
+// see lifecycle.ts.)
 import net = require('node:net');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -56,7 +57,8 @@ function settled(): Engine {
   return engine!;
 }
 
-interface Hook {
+/** A function of someone else's that ours replaces, and what is needed to give it back. */
+export interface Replacement {
   readonly owner: Record<string, unknown>;
   readonly key: string;
   readonly ours: Fn;
@@ -65,11 +67,33 @@ interface Hook {
   installed: boolean;
 }
 
+/** Puts `r.ours` in place of what is there now (unless it is in place already). */
+export function replace(r: Replacement): void {
+  if (r.installed) return;
+  r.original = r.owner[r.key] as Fn;
+  // As Node's own: code that reads a function's length (a wrapper library) sees no change.
+  Object.defineProperty(r.ours, 'length', { value: r.original.length, configurable: true });
+  r.owner[r.key] = r.ours;
+  r.installed = true;
+}
+
+/**
+ * Gives back what `r.ours` replaced, unless someone wrapped ours since: then
+ * ours stays and passes every call straight on. Whether it is out of place now.
+ */
+export function restore(r: Replacement): boolean {
+  if (r.installed && r.owner[r.key] === r.ours) {
+    r.owner[r.key] = r.original;
+    r.installed = false;
+  }
+  return !r.installed;
+}
+
 const socketProto = net.Socket.prototype as unknown as Record<string, unknown>;
 const serverProto = net.Server.prototype as unknown as Record<string, unknown>;
 
 type HookName = 'connect' | 'listen' | 'setKeepAlive' | '_destroy';
-const hooks: Record<HookName, Hook> = {
+const hooks: Record<HookName, Replacement> = {
   connect: hookOf(socketProto, 'connect', function connect(this: net.Socket, ...args: unknown[]): unknown {
     return settled().connect(this as never, hooks.connect.original, args);
   }),
@@ -85,31 +109,18 @@ const hooks: Record<HookName, Hook> = {
   }),
 };
 
-function hookOf(owner: Record<string, unknown>, key: string, ours: Fn): Hook {
+function hookOf(owner: Record<string, unknown>, key: string, ours: Fn): Replacement {
   return { owner, key, ours, original: owner[key] as Fn, installed: false };
 }
 
 /** Puts the named hooks in place (those not in place yet). */
 export function hook(...names: HookName[]): void {
-  for (const name of names) {
-    const h: Hook = hooks[name];
-    if (h.installed) continue;
-    h.original = h.owner[h.key] as Fn;
-    // As Node's own: code that reads a function's length (a wrapper library) sees no change.
-    Object.defineProperty(h.ours, 'length', { value: h.original.length, configurable: true });
-    h.owner[h.key] = h.ours;
-    h.installed = true;
-  }
+  for (const name of names) replace(hooks[name]);
 }
 
 /** Takes the named hooks out, giving back what was there, unless someone wrapped ours since. */
 export function unhook(...names: HookName[]): void {
-  for (const name of names) {
-    const h: Hook = hooks[name];
-    if (!h.installed || h.owner[h.key] !== h.ours) continue;
-    h.owner[h.key] = h.original;
-    h.installed = false;
-  }
+  for (const name of names) restore(hooks[name]);
 }
 
 /**

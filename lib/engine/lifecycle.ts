@@ -40,7 +40,7 @@ import net = require('node:net');
 import { kernel } from '../kernel';
 import type * as DeadPeerModule from './dead-peer';
 import { deadPeer } from './diagnostics';
-import { attach, forgetFirstUse, hook, nodeOwn, unhook, type Fn } from './hooks';
+import { attach, forgetFirstUse, hook, nodeOwn, replace, restore, unhook, type Fn, type Replacement } from './hooks';
 import {
   handleSymbolFound,
   inClusterWorker,
@@ -139,9 +139,14 @@ function ownerOf(handle: Handle): unknown {
 let reconnectsByConnect = false;
 const nodeCarriesReconnects = (): boolean => kSetKeepAlive != null && ownerSymbol != null;
 
-function followReconnects(socket: net.Socket, handle: Handle | null | undefined): void {
+/** Looks for kSetKeepAlive on `socket` and owner_symbol on its handle, where not looked for yet. */
+function findInternals(socket: net.Socket, handle: Handle | null | undefined): void {
   kSetKeepAlive ??= symbolNamed(socket, 'kSetKeepAlive');
   if (handle != null) ownerSymbol ??= symbolNamed(handle, 'owner_symbol');
+}
+
+function followReconnects(socket: net.Socket, handle: Handle | null | undefined): void {
+  findInternals(socket, handle);
   if (reconnectsByConnect || nodeCarriesReconnects()) return;
   reconnectsByConnect = true;
   hook('connect', 'setKeepAlive');
@@ -174,10 +179,7 @@ export function internalsInUse(): InternalsInUse {
     const probe = new net.Socket();
     probe.on('error', () => {});
     nodeOwn('connect').call(probe, 9, '127.0.0.1'); // makes its handle, at once; Node's own, past the hooks
-    socketHandle(probe);
-    kSetKeepAlive ??= symbolNamed(probe, 'kSetKeepAlive');
-    const handle = (probe as { _handle?: Handle | null })._handle;
-    if (handle != null) ownerSymbol ??= symbolNamed(handle, 'owner_symbol');
+    findInternals(probe, socketHandle(probe)); // socketHandle looks for kHandle
     probe.destroy();
   }
   const internal = (found: boolean, instead: string): Internal => ({ found, instead: found ? null : instead });
@@ -204,8 +206,8 @@ let applying = false;
 
 type HandleSetKeepAlive = (this: Handle, enable: unknown, ...rest: unknown[]) => unknown;
 const hooked = new WeakSet<object>();
-// Each hooked class's own setKeepAlive, and ours over it: for undoing them.
-const handleHooks: Array<{ proto: { setKeepAlive?: HandleSetKeepAlive }; original: HandleSetKeepAlive; ours: HandleSetKeepAlive }> = [];
+// Each hooked class's setKeepAlive hook (its owner is the class's prototype): for undoing them.
+const handleHooks: Replacement[] = [];
 // Set by the first explicit configuration (setKeepAlive, a client helper):
 // its objects stay configured and sticky for their lives, so the hooks they
 // need stay too. Until then, every hook is the process-wide mode's alone and
@@ -252,9 +254,9 @@ function hookClassOf(handle: Handle): void {
     // eslint-disable-next-line prefer-rest-params
     return Reflect.apply(original, this, arguments);
   };
-  Object.defineProperty(setKeepAlive, 'length', { value: original.length });
-  proto.setKeepAlive = setKeepAlive;
-  handleHooks.push({ proto, original, ours: setKeepAlive });
+  const classHook: Replacement = { owner: proto as Record<string, unknown>, key: 'setKeepAlive', ours: setKeepAlive, original, installed: false };
+  replace(classHook);
+  handleHooks.push(classHook);
 }
 
 // --- Sockets -----------------------------------------------------------------
@@ -695,11 +697,9 @@ export function setProcessDefault(config: Config | undefined): void {
   }
   if (explicitUse) return;
   unhook('listen', '_destroy');
-  for (const { proto, original, ours } of handleHooks.splice(0)) {
-    if (proto.setKeepAlive === ours) {
-      proto.setKeepAlive = original;
-      hooked.delete(proto);
-    } else handleHooks.push({ proto, original, ours });
+  for (const classHook of handleHooks.splice(0)) {
+    if (restore(classHook)) hooked.delete(classHook.owner);
+    else handleHooks.push(classHook);
   }
   lastHooked = null;
 }
