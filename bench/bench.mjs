@@ -512,21 +512,28 @@ process.send('ready');
 }
 
 // ---- start-up: node with and without tcp-keepalive -----------------------------------
-// Six commands take turns, in shuffled order each round, after one untimed run
+// Nine commands take turns, in shuffled order each round, after one untimed run
 // each: bare `node -e 0`; `node -e "require('net')"` (what the preload must
 // load, being the mode that wraps net); the preload (TCP_KEEPALIVE set) with
 // `-e 0`; `node -e "require('http')"`, an application's smallest start, and
-// the same with the preload; and `node -e "require('tcp-keepalive')"`. Each
-// run's elapsed time from spawn to exit; ratios and differences paired by round.
+// the same with the preload, named as users name it (`--require
+// tcp-keepalive/register`, resolved through the package's exports) and by
+// its file's path; `node -e "require('http')"` after resolving that name
+// alone (Node's first package-exports resolution, which the name costs and
+// the path does not); and `node -e "require(<the package's folder>)"`. Each run's
+// elapsed time from spawn to exit; ratios and differences paired by round.
 function startup() {
   const preload = ['--require', path.join(root, 'dist', 'integrations', 'register.js')];
+  const byName = ['--require', 'tcp-keepalive/register']; // from the package's folder: Node resolves its own name there
   const withEnv = { TCP_KEEPALIVE: 'idle=30s,interval=5s,count=3' };
   const commands = {
     bare: [['-e', '0'], {}],
     net: [['-e', "require('net')"], {}],
     register: [[...preload, '-e', '0'], withEnv],
     http: [['-e', "require('http')"], {}],
-    registerHttp: [[...preload, '-e', "require('http')"], withEnv],
+    registerHttp: [[...byName, '-e', "require('http')"], withEnv],
+    registerHttpByPath: [[...preload, '-e', "require('http')"], withEnv],
+    resolveHttp: [['-e', "require.resolve('tcp-keepalive/register'); require('http')"], {}],
     require: [['-e', `require(${JSON.stringify(root)})`], {}],
   };
   const time = (name) => {
@@ -535,7 +542,7 @@ function startup() {
     if (extra.TCP_KEEPALIVE === undefined) delete env.TCP_KEEPALIVE;
     delete env.NODE_OPTIONS;
     const t0 = process.hrtime.bigint();
-    execFileSync(process.execPath, args, { env, stdio: 'ignore' });
+    execFileSync(process.execPath, args, { env, stdio: 'ignore', cwd: root });
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
   const names = Object.keys(commands);
@@ -553,9 +560,23 @@ function startup() {
     rounds: STARTUP_ROUNDS,
     samples,
     ms,
-    ratios: { register: ratio('register'), net: ratio('net'), require: ratio('require'), registerHttp: ratio('registerHttp', 'http') },
-    // Milliseconds added, paired: net's own, the preload's own after net, and the preload's to an application that loads http.
-    addedMs: { net: added('net', 'bare'), registerAfterNet: added('register', 'net'), registerHttp: added('registerHttp', 'http') },
+    ratios: {
+      register: ratio('register'),
+      net: ratio('net'),
+      require: ratio('require'),
+      registerHttp: ratio('registerHttp', 'http'),
+      registerHttpByPath: ratio('registerHttpByPath', 'http'),
+    },
+    // Milliseconds added, paired: net's own, the preload's own after net, the
+    // preload's to an application that loads http (by name and by path), and
+    // Node's first package-exports resolution alone.
+    addedMs: {
+      net: added('net', 'bare'),
+      registerAfterNet: added('register', 'net'),
+      registerHttp: added('registerHttp', 'http'),
+      registerHttpByPath: added('registerHttpByPath', 'http'),
+      exportsResolution: added('resolveHttp', 'http'),
+    },
   };
 }
 
@@ -700,10 +721,12 @@ function printStartup(boot, check) {
   const { ratios: r, addedMs: a } = boot;
   console.log(`\nStart-up, ${boot.rounds} rounds, each command's elapsed time from spawn to exit (paired by round)`);
   console.log(`  node -e 0: ${ms(boot.ms.bare)}; node -e "require('net')": ${ms(boot.ms.net)} (${x(r.net)}, +${ms(a.net)}); ` +
-    `with --require tcp-keepalive/register: ${ms(boot.ms.register)} (${x(r.register)}, +${ms(a.registerAfterNet)} after net's)`);
-  console.log(`  node -e "require('http')": ${ms(boot.ms.http)}; with the preload: ${ms(boot.ms.registerHttp)} (${x(r.registerHttp)}, +${ms(a.registerHttp)}); ` +
-    `node -e "require('tcp-keepalive')": ${ms(boot.ms.require)} (${x(r.require)} of node -e 0)`);
+    `with the preload (by its path): ${ms(boot.ms.register)} (${x(r.register)}, +${ms(a.registerAfterNet)} after net's)`);
+  console.log(`  node -e "require('http')": ${ms(boot.ms.http)}; with --require tcp-keepalive/register: ${ms(boot.ms.registerHttp)} ` +
+    `(${x(r.registerHttp)}, +${ms(a.registerHttp)}), of which Node's first package-exports resolution +${ms(a.exportsResolution)}; ` +
+    `with the preload's path: ${ms(boot.ms.registerHttpByPath)} (${x(r.registerHttpByPath)}, +${ms(a.registerHttpByPath)})`);
+  console.log(`  node -e "require(<the package's folder>)": ${ms(boot.ms.require)} (${x(r.require)} of node -e 0)`);
   check(r.registerHttp <= 1.02 && a.registerHttp <= 2, `the preload adds at most 2 ms (1.02x) to node -e "require('http')": +${ms(a.registerHttp)}, ${x(r.registerHttp)}`);
   check(a.registerAfterNet <= a.net, `the preload's own cost to node -e 0, after net's, at most net's own: +${ms(a.registerAfterNet)} against +${ms(a.net)}`);
-  check(r.require <= 1.02, `start-up with require('tcp-keepalive') at most 1.02x node -e 0: ${x(r.require)}`);
+  check(r.require <= 1.02, `start-up with require(<the package's folder>) at most 1.02x node -e 0: ${x(r.require)}`);
 }

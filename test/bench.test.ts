@@ -58,7 +58,9 @@ describe.runIf(tools)('npm run bench', () => {
     }
     // Start-up: 3 rounds of bare node, the preload and require('tcp-keepalive').
     expect(report.startup.samples).toHaveLength(3);
-    for (const key of ['bare', 'net', 'register', 'http', 'registerHttp', 'require']) expect(report.startup.ms[key], key).toBeGreaterThan(0);
+    for (const key of ['bare', 'net', 'register', 'http', 'registerHttp', 'registerHttpByPath', 'resolveHttp', 'require']) {
+      expect(report.startup.ms[key], key).toBeGreaterThan(0);
+    }
     for (const key of ['register', 'require']) expect(report.startup.ratios[key], key).toBeGreaterThan(0);
     // inspect: a process holding 100 connections, inspected twice (the bench checks each run found all 100).
     expect(report.inspect.connections).toBe(100);

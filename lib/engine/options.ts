@@ -1,9 +1,9 @@
 // Options: their defaults, and validation that turns user input into the
 // kernel's units before any native call. Nothing here touches a socket.
-import { kernel } from '../kernel';
-import type { KeepAliveState, NativeConfig, OptionKey } from '../kernel/seam';
+import type * as KernelModule from '../kernel';
+import type { KeepAliveState, Kernel, NativeConfig, OptionKey } from '../kernel/seam';
 import { DEFAULTS } from './defaults';
-import { invalidArgType, invalidArgValue, outOfRange } from './errors';
+import type * as Errors from './errors';
 
 export type { KeepAliveState, NativeConfig };
 
@@ -26,6 +26,17 @@ export interface KeepAliveOptions {
 }
 
 export { DEFAULTS };
+
+// The errors' module is loaded with the first error: the preload validates
+// TCP_KEEPALIVE with this module before the application runs, and a valid
+// value needs no error.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const errors = (): typeof Errors => require('./errors') as typeof Errors;
+// The way to the kernel, asked only what a valid value needs from it (the
+// user timeout's unit, what it can set), once: the preload's check asks nothing.
+let way: Kernel | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kernel = (): Kernel => (way ??= (require('../kernel') as typeof KernelModule).kernel);
 
 export const OPTION_KEYS: readonly OptionKey[] = ['enable', 'idle', 'interval', 'count', 'userTimeout'];
 
@@ -68,9 +79,9 @@ const DEFAULT_CONFIG: Readonly<NativeConfig> = Object.freeze({
 export const DISABLE_CONFIG: Readonly<NativeConfig> = Object.freeze({ ...DEFAULT_CONFIG, enable: false, userTimeoutMs: 0 });
 
 export function integer(value: unknown, name: string, min: number, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, ['number'], value);
-  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
-  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}${secondsHint(value, min, max)}`, value);
+  if (typeof value !== 'number') throw errors().invalidArgType(name, ['number'], value);
+  if (!Number.isInteger(value)) throw errors().outOfRange(name, 'an integer', value);
+  if (value < min || value > max) throw errors().outOfRange(name, `>= ${min} && <= ${max}${secondsHint(value, min, max)}`, value);
   return value;
 }
 
@@ -94,7 +105,7 @@ export function extraArgument(options: unknown, extra: unknown): TypeError {
     options === false
       ? 'setKeepAlive(socket, false)'
       : `setKeepAlive(socket, { idle: ${typeof extra === 'number' ? asLiteral(extra) : '30_000'} })`;
-  return invalidArgValue(
+  return errors().invalidArgValue(
     typeof extra === 'number' ? 'initialDelay' : 'arguments[2]',
     extra,
     `is not taken: setKeepAlive(target, options) takes times in the options object, in milliseconds, as in ${meant}`,
@@ -111,7 +122,7 @@ export function wholeUnits(value: unknown, name: string, option: string, unitMs:
   if (ms % unitMs !== 0) {
     const whole = unitMs === 1000 ? 'a whole number of seconds (a multiple of 1000)' : `a multiple of ${unitMs}`;
     const unit = unitMs === 1000 ? 'seconds' : `units of ${unitMs} ms`;
-    throw outOfRange(name, `${whole}: the kernel counts ${option} in ${unit}`, ms);
+    throw errors().outOfRange(name, `${whole}: the kernel counts ${option} in ${unit}`, ms);
   }
   return ms;
 }
@@ -129,7 +140,7 @@ const INTERVAL = 2;
 const seconds = (value: unknown, option: typeof IDLE | typeof INTERVAL): number =>
   (typeof value === 'number' && value >= 1000 && value <= MAX_SECONDS_MS && value % 1000 === 0
     ? value
-    : wholeUnits(value, `options.${OPTION_KEYS[option]!}`, kernel.optionNames[option]!, 1000, 1000, MAX_SECONDS_MS)) / 1000;
+    : wholeUnits(value, `options.${OPTION_KEYS[option]!}`, kernel().optionNames[option]!, 1000, 1000, MAX_SECONDS_MS)) / 1000;
 
 const probes = (value: unknown): number =>
   typeof value === 'number' && value >= 1 && value <= MAX_COUNT && Number.isInteger(value)
@@ -142,7 +153,7 @@ const probes = (value: unknown): number =>
 // unit that fits the kernel's int of milliseconds. Asked of the kernel when
 // first needed, not at load (lib/kernel/index.ts chooses it at first use).
 let unitMs: number | undefined;
-const userTimeoutUnitMs = (): number => (unitMs ??= kernel.userTimeoutUnitMs);
+const userTimeoutUnitMs = (): number => (unitMs ??= kernel().userTimeoutUnitMs);
 /** The largest derived user timeout: the largest whole unit of the platform's that fits the kernel's int. */
 export const maxDerivedUserTimeout = (): number => MAX_USER_TIMEOUT - (MAX_USER_TIMEOUT % userTimeoutUnitMs());
 
@@ -151,7 +162,7 @@ const userTimeoutMs = (value: unknown): number =>
     ? integer(value, 'options.userTimeout', 0, MAX_USER_TIMEOUT)
     : typeof value === 'number' && value >= 0 && value <= MAX_USER_TIMEOUT && value % (unitMs ?? userTimeoutUnitMs()) === 0
       ? value
-      : wholeUnits(value, 'options.userTimeout', kernel.optionNames[4]!, userTimeoutUnitMs(), 0, MAX_USER_TIMEOUT);
+      : wholeUnits(value, 'options.userTimeout', kernel().optionNames[4]!, userTimeoutUnitMs(), 0, MAX_USER_TIMEOUT);
 
 // Off only inside checkOptions: what needs the kernel's facts (the user
 // timeout's unit, what the way to the kernel can set) is left to the real
@@ -166,14 +177,14 @@ let kernelFacts = true;
 let supportsAll: boolean | undefined;
 function refuseUnsupported(config: Readonly<NativeConfig>): void {
   if (!config.enable) return;
-  const { supported } = kernel;
+  const { supported } = kernel();
   const refused: string[] = [];
   if (!supported.interval && (config.given & GIVEN_INTERVAL) !== 0) refused.push('options.interval');
   if (!supported.count && (config.given & GIVEN_COUNT) !== 0) refused.push('options.count');
   if (!supported.userTimeout && (config.given & GIVEN_USER_TIMEOUT) !== 0 && config.userTimeoutMs !== 0) {
     refused.push('options.userTimeout');
   }
-  if (refused.length > 0) throw kernel.cannotSet(refused);
+  if (refused.length > 0) throw kernel().cannotSet(refused);
 }
 
 // The configuration validated last, returned again for options that come to
@@ -191,11 +202,11 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
   if (options === undefined || options === true) return DEFAULT_CONFIG;
   if (options === false) return DISABLE_CONFIG;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidArgType('options', ['object', 'boolean'], options);
+    throw errors().invalidArgType('options', ['object', 'boolean'], options);
   }
   for (const key in options) {
     if (!isOptionKey(key)) {
-      throw invalidArgValue(
+      throw errors().invalidArgValue(
         `options.${key}`,
         (options as Record<string, unknown>)[key],
         `is not a keepalive option (valid options: ${OPTION_KEYS.join(', ')})`,
@@ -203,7 +214,7 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
     }
   }
   const { enable, idle, interval, count, userTimeout } = options as Record<string, unknown>;
-  if (enable !== undefined && typeof enable !== 'boolean') throw invalidArgType('options.enable', ['boolean'], enable);
+  if (enable !== undefined && typeof enable !== 'boolean') throw errors().invalidArgType('options.enable', ['boolean'], enable);
   const idleSeconds = idle === undefined ? DEFAULT_CONFIG.idleSeconds : seconds(idle, IDLE);
   const intervalSeconds = interval === undefined ? DEFAULT_CONFIG.intervalSeconds : seconds(interval, INTERVAL);
   const probeCount = count === undefined ? DEFAULT_CONFIG.count : probes(count);
@@ -237,7 +248,7 @@ export function toNativeConfig(options: unknown): Readonly<NativeConfig> {
   const config = { enable: on, idleSeconds, intervalSeconds, count: probeCount, userTimeoutMs: timeoutMs, given };
   // What this platform cannot do, refused here, where every entry point
   // (setKeepAlive, the client helpers, register) validates its options once.
-  if (!(supportsAll ??= OPTION_KEYS.every((key) => kernel.supported[key]))) refuseUnsupported(config);
+  if (!(supportsAll ??= OPTION_KEYS.every((key) => kernel().supported[key]))) refuseUnsupported(config);
   lastConfig = Object.freeze(config);
   return lastConfig;
 }

@@ -2,7 +2,7 @@
 // options (idle=10s,interval=2s,count=3) or a deadline (within=30s), and
 // what to log (log=dead-peer).
 import { parseDuration } from '../engine/durations';
-import { invalidArgValue } from '../engine/errors';
+import type * as Errors from '../engine/errors';
 import { checkOptions, type KeepAliveOptions } from '../engine/options';
 import type * as Plan from '../engine/plan';
 
@@ -12,6 +12,12 @@ const LOG = 'log';
 const ENV_KEYS = [...OPTION_DURATIONS, 'count', ...GOAL_DURATIONS, LOG];
 /** What `log=` can name: each a diagnostics_channel message, one line each on stderr. */
 const LOGS = ['dead-peer'];
+
+/** ERR_INVALID_ARG_VALUE for TCP_KEEPALIVE; the errors' module is loaded only for one. */
+function invalid(text: string, reason: string): TypeError {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../engine/errors') as typeof Errors).invalidArgValue('TCP_KEEPALIVE', text, reason);
+}
 
 /** What TCP_KEEPALIVE asks of tcp-keepalive/register. */
 export interface EnvironmentSettings {
@@ -40,14 +46,14 @@ export function readEnvironment(text: string): EnvironmentSettings {
     const eq = part.indexOf('=');
     const key = part.slice(0, eq).trim();
     if (eq === -1 || !ENV_KEYS.includes(key)) {
-      throw invalidArgValue('TCP_KEEPALIVE', text, `has '${part.trim()}': expected key=value with a key among ${ENV_KEYS.join(', ')} (or 'off')`);
+      throw invalid(text, `has '${part.trim()}': expected key=value with a key among ${ENV_KEYS.join(', ')} (or 'off')`);
     }
-    if (pairs.has(key)) throw invalidArgValue('TCP_KEEPALIVE', text, `sets ${key} twice`);
+    if (pairs.has(key)) throw invalid(text, `sets ${key} twice`);
     pairs.set(key, part.slice(eq + 1).trim());
   }
   const log = pairs.get(LOG);
   if (log !== undefined && !LOGS.includes(log)) {
-    throw invalidArgValue('TCP_KEEPALIVE', text, `has log='${log}': what can be logged is ${LOGS.join(', ')}`);
+    throw invalid(text, `has log='${log}': what can be logged is ${LOGS.join(', ')}`);
   }
   pairs.delete(LOG);
   return { options: optionsOf(pairs, text), logDeadPeers: log !== undefined };
@@ -58,13 +64,13 @@ function optionsOf(pairs: Map<string, string>, text: string): KeepAliveOptions {
     try {
       return parseDuration(pairs.get(key)!);
     } catch {
-      throw invalidArgValue('TCP_KEEPALIVE', text, `has ${key}='${pairs.get(key)}', not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)`);
+      throw invalid(text, `has ${key}='${pairs.get(key)}', not a duration (use 30s, 5m, 1h, 1500ms or whole milliseconds)`);
     }
   };
   if (pairs.has('within') || pairs.has('idle-below')) {
-    if (!pairs.has('within')) throw invalidArgValue('TCP_KEEPALIVE', text, 'has idle-below without within');
+    if (!pairs.has('within')) throw invalid(text, 'has idle-below without within');
     const other = [...pairs.keys()].find((key) => !(GOAL_DURATIONS as readonly string[]).includes(key));
-    if (other !== undefined) throw invalidArgValue('TCP_KEEPALIVE', text, `mixes within with ${other}: give a deadline or options, not both`);
+    if (other !== undefined) throw invalid(text, `mixes within with ${other}: give a deadline or options, not both`);
     // Loaded only for a deadline: most values name the options themselves.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { planKeepAlive } = require('../engine/plan') as typeof Plan;
@@ -77,7 +83,7 @@ function optionsOf(pairs: Map<string, string>, text: string): KeepAliveOptions {
   for (const key of OPTION_DURATIONS) if (pairs.has(key)) options[key] = duration(key);
   if (pairs.has('count')) {
     const count = pairs.get('count')!;
-    if (!/^\d+$/.test(count)) throw invalidArgValue('TCP_KEEPALIVE', text, `has count='${count}', not a whole number`);
+    if (!/^\d+$/.test(count)) throw invalid(text, `has count='${count}', not a whole number`);
     options.count = Number(count);
   }
   // The rules and error codes of setKeepAlive, once, now; what only the way to

@@ -8,10 +8,10 @@
 // way to the kernel can refuse (an option the fallback cannot set) is a
 // warning then. Where that way is known without the addon (Windows, Deno),
 // it is asked at once, and a refusal stops the process here like any bad value.
-import { logDeadPeers } from './dead-peer-log';
+import type * as DeadPeerLog from './dead-peer-log';
 import { readEnvironment } from './environment';
 import { register, registerAtFirstUse } from './process-wide';
-import { wayKnownWithoutAddon } from '../kernel';
+import { wayKnownWithoutAddon } from '../kernel/runtime';
 import type { KeepAliveError } from '../engine/errors';
 
 const text = process.env.TCP_KEEPALIVE ?? '';
@@ -28,7 +28,8 @@ try {
       );
     });
   }
-  if (log) logDeadPeers();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (log) (require('./dead-peer-log') as typeof DeadPeerLog).logDeadPeers();
 } catch (error) {
   const { code, message } = error as KeepAliveError;
   process.stderr.write(`tcp-keepalive/register: TCP_KEEPALIVE=${JSON.stringify(text)} is invalid: ${message} [${code}]\n`);

@@ -1,34 +1,17 @@
 // Chooses, once per process, the way options reach the kernel. The engine
 // imports `kernel` from here and never asks which way it got.
 //
-// Chosen at the first use, not when this module loads: the process-wide
-// preload loads it before the application runs, and loading the addon
+// Chosen at the first use, not when this module loads: loading the addon
 // (dlopen) is most of what it would otherwise cost a process that never
-// opens a connection before it exits. The first apply, read, `supported`
+// opens a connection before it exits (the process-wide preload loads this
+// module at the first connect or listen, with the engine). The first apply, read, `supported`
 // (validation's question) or doctor's `choice` makes the choice; the one
 // warning for a missing addon comes then.
 import type * as Addon from './addon';
 import type { AddonLoad, Binding } from './addon';
-import { nodeKernel, runtimeName } from './node';
+import type * as NodeWay from './node';
+import { RUNTIME_WITHOUT_FDS } from './runtime';
 import type { Kernel, OptionKey } from './seam';
-
-/**
- * Set (to the runtime's name, for messages) where the runtime never shows a
- * socket's file descriptor: on Windows libuv holds a SOCKET and Node's
- * `_handle.fd` is always -1; Deno's node:net sockets have no `fd` at all.
- * There the addon could reach no socket, so it is not loaded at all (npm
- * install needs no compiler on Windows, Deno needs no --allow-ffi).
- */
-const RUNTIME_WITHOUT_FDS: string | undefined =
-  process.platform === 'win32' ? 'Node on Windows' : process.versions.deno !== undefined ? `Deno ${process.versions.deno}` : undefined;
-
-/**
- * Whether the way to the kernel is known without loading anything: where the
- * runtime shows no fds, it is the runtime's own setKeepAlive. The preload
- * then validates its options at once, as register() does, rather than at the
- * first connect.
- */
-export const wayKnownWithoutAddon: boolean = RUNTIME_WITHOUT_FDS !== undefined;
 
 interface Chosen {
   readonly kernel: Kernel;
@@ -61,7 +44,11 @@ export interface KernelChoice {
   readonly reason: string | null;
 }
 
-function wayFor(addon: typeof Addon, loaded: AddonLoad | undefined): { kernel: Kernel; addon: string | null; reason: string | null } {
+function wayFor(
+  addon: typeof Addon,
+  { nodeKernel }: typeof NodeWay,
+  loaded: AddonLoad | undefined,
+): { kernel: Kernel; addon: string | null; reason: string | null } {
   const { addonKernel, platformName } = addon;
   if (loaded === undefined) {
     const reason = `${RUNTIME_WITHOUT_FDS}, where no socket shows its file descriptor`;
@@ -82,15 +69,17 @@ function wayFor(addon: typeof Addon, loaded: AddonLoad | undefined): { kernel: K
 }
 
 function makeChoice(): Chosen {
-  // Its module too is loaded only now (the preload's bundle leaves it out).
+  // Their modules too are loaded only now (the preload's bundle leaves them out).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const addon = require('./addon') as typeof Addon;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeWay = require('./node') as typeof NodeWay;
   const loaded: AddonLoad | undefined = RUNTIME_WITHOUT_FDS === undefined ? addon.loadAddon() : undefined;
-  const way = wayFor(addon, loaded);
+  const way = wayFor(addon, nodeWay, loaded);
   const choice: KernelChoice = Object.freeze({
     way: way.kernel.name,
     platform: addon.platformName(),
-    runtime: runtimeName(),
+    runtime: nodeWay.runtimeName(),
     addon: way.addon,
     reason: way.reason,
   });
