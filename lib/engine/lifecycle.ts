@@ -131,8 +131,9 @@ function ownerOf(handle: Handle): unknown {
 // owner_symbol to tell the hook whose call it is. Where either is missing,
 // the process-wide mode's two socket hooks (connect, setKeepAlive) serve
 // explicitly configured sockets as well, for the process's life: each connect
-// of such a socket arms it, and onConnect applies its configuration before
-// the application's 'connect' listeners; Node's `false` is passed on and
+// of such a socket waits for 'connect' again (applyAtConnect), where onConnect
+// applies its configuration before the application's own 'connect'
+// listeners; Node's `false` is passed on and
 // noted there. Decided at the first explicit configuration of a socket; one
 // with no handle yet leaves owner_symbol open, so the hooks go in until the
 // first connect shows it (they then pass every call straight on).
@@ -217,7 +218,7 @@ let explicitUse = false;
 let lastHooked: object | null = null; // the common case, one class (TCP): no WeakSet lookup per connection
 
 /** Hooks the setKeepAlive of `handle`'s class, once per class (TCP, TLS and Bun's each have one). */
-function hookClassOf(handle: Handle): void {
+function hookHandleClass(handle: Handle): void {
   const proto = Object.getPrototypeOf(handle) as { setKeepAlive?: HandleSetKeepAlive } | null;
   if (proto === lastHooked || proto === null) return;
   lastHooked = proto;
@@ -232,15 +233,16 @@ function hookClassOf(handle: Handle): void {
         // The same object connecting again: Node applies its record
         // (afterConnect, before any 'connect' listener). Ours instead.
         const owner = ownerOf(this);
-        // A process-wide socket waiting for its connect (armed) takes the default here.
-        const config = isSocket(owner) ? configs.get(owner) ?? (isArmed(owner) ? processDefault : undefined) : undefined;
+        // A process-wide socket waiting for its connect (applyAtConnect) takes the default here.
+        const config = isSocket(owner) ? configs.get(owner) ?? (waitsForConnect(owner) ? processDefault : undefined) : undefined;
         if (config?.enable === true && socketHandle(owner as net.Socket) === this && !(owner as net.Socket).connecting) {
           try {
-            holdOn(owner as net.Socket, this, config);
+            applyNow(owner as net.Socket, this, config);
+            markHeld(owner as net.Socket, this, config, configs.has(owner as net.Socket));
             return 0;
           } catch {
             // Not ours to report here: Node's own call goes on, and the
-            // socket is Node's (holdOn kept nothing).
+            // socket is Node's (a failed apply marks nothing).
           }
         }
       } else if (holding(this)) {
@@ -282,12 +284,6 @@ function turningOff(handle: Handle, config: Config): Config {
   return derived ? config : { ...config, userTimeoutMs: LEAVE_USER_TIMEOUT };
 }
 
-/** Applies an enabling `config` to a connected socket and makes it sticky. */
-function holdOn(socket: net.Socket, handle: Handle, config: Config): void {
-  applyNow(socket, handle, config);
-  hold(socket, handle, config, configs.has(socket));
-}
-
 /**
  * The kernel socket behind `handle` holds an enabling configuration: note it,
  * and, for a configuration of the object's own (`explicit`), tell Node. Node's
@@ -296,14 +292,14 @@ function holdOn(socket: net.Socket, handle: Handle, config: Config): void {
  * whatever turns keepalive off reaches the handle through the mode's own hook
  * of socket.setKeepAlive (the setKeepAlive hook) instead.
  */
-function hold(socket: net.Socket, handle: Handle, config: Config, explicit: boolean): void {
+function markHeld(socket: net.Socket, handle: Handle, config: Config, explicit: boolean): void {
   handle[kHolds] = config;
-  hookClassOf(handle);
+  hookHandleClass(handle);
   if (explicit) writeRecord(socket, true);
 }
 
 /** The socket's keepalive is off, by its configuration (ours, not sticky). */
-function letGo(socket: net.Socket, handle: Handle | null | undefined, config: Config): void {
+function markOff(socket: net.Socket, handle: Handle | null | undefined, config: Config): void {
   if (handle != null) handle[kHolds] = config;
   writeRecord(socket, false);
 }
@@ -315,8 +311,8 @@ export function configureConnected(socket: net.Socket, handle: Handle, config: C
   followReconnects(socket, handle);
   applyNow(socket, handle, config);
   configs.set(socket, config);
-  if (config.enable) hold(socket, handle, config, true);
-  else letGo(socket, handle, config);
+  if (config.enable) markHeld(socket, handle, config, true);
+  else markOff(socket, handle, config);
 }
 
 /**
@@ -332,35 +328,35 @@ export function configurePending(socket: net.Socket, config: Config): void {
   followReconnects(socket, handle);
   configs.set(socket, config);
   writeRecord(socket, config.enable);
-  if (handle != null) hookClassOf(handle);
-  arm(socket);
+  if (handle != null) hookHandleClass(handle);
+  applyAtConnect(socket);
 }
 
 // A socket waiting to connect: one listener for the connect, one for the
 // close that comes instead when it fails or is destroyed first. Each removes
 // both, so neither outlives the wait. Prepended: ours runs before the
 // application's own listeners.
-const isArmed = (socket: net.Socket): boolean => socket.listenerCount('close', disarm) > 0;
-function arm(socket: net.Socket): void {
-  if (isArmed(socket)) return;
+const waitsForConnect = (socket: net.Socket): boolean => socket.listenerCount('close', onCloseBeforeConnect) > 0;
+function applyAtConnect(socket: net.Socket): void {
+  if (waitsForConnect(socket)) return;
   socket.prependListener('connect', onConnect);
-  socket.prependListener('close', disarm);
+  socket.prependListener('close', onCloseBeforeConnect);
 }
 
-function disarm(this: net.Socket): void {
+function onCloseBeforeConnect(this: net.Socket): void {
   // The 'close' of a connection destroyed just before connect() was called
   // again on the same object comes after that call: the wait goes on.
   if (this.connecting) return;
-  stopWaiting(this);
+  stopWaitingForConnect(this);
 }
 
-function stopWaiting(socket: net.Socket): void {
+function stopWaitingForConnect(socket: net.Socket): void {
   socket.removeListener('connect', onConnect);
-  socket.removeListener('close', disarm);
+  socket.removeListener('close', onCloseBeforeConnect);
 }
 
 function onConnect(this: net.Socket): void {
-  stopWaiting(this);
+  stopWaitingForConnect(this);
   const config = configs.get(this) ?? processDefault;
   if (config === undefined) return;
   const handle = socketHandle(this);
@@ -373,8 +369,8 @@ function onConnect(this: net.Socket): void {
     notApplied(this, config, error as Error);
     return;
   }
-  if (config.enable) hold(this, handle, config, configs.has(this));
-  else letGo(this, handle, config);
+  if (config.enable) markHeld(this, handle, config, configs.has(this));
+  else markOff(this, handle, config);
 }
 
 // A configuration applied after its caller returned (on a connect, a listen or
@@ -409,7 +405,7 @@ export function configureServer(server: net.Server, config: Config): void {
   hook('_destroy', 'listen');
   configs.set(server, config);
   const handle = serverHandle(server);
-  if (handle != null && server.listening) serve(server, handle, config, true);
+  if (handle != null && server.listening) configureListening(server, handle, config, true);
   else awaitListening(server);
 }
 
@@ -421,7 +417,7 @@ function awaitListening(server: net.Server): void {
 }
 
 /** Applies `config` to a listening server's socket and takes care of its connections. Throws where `direct`. */
-function serve(server: net.Server, handle: Handle, config: Config, direct: boolean): void {
+function configureListening(server: net.Server, handle: Handle, config: Config, direct: boolean): void {
   // A disabling configuration is applied when asked for directly; a new
   // listening socket starts with keepalive off anyway.
   if (!listensInPrimary(server) && (config.enable || direct)) {
@@ -435,13 +431,13 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
     }
   }
   if (!config.enable) {
-    stopServing(server, handle);
+    stopConfiguringAccepted(server, handle);
     return;
   }
   const serving = handle[kServes] !== undefined;
   handle[kServes] = config;
   if (serving) return;
-  server.prependListener('connection', adopt);
+  server.prependListener('connection', configureAccepted);
   if (handle[kWatched] === true) return;
   handle[kWatched] = true;
   // Two of the listening handle's own functions, wrapped once for its life
@@ -459,14 +455,14 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
   servingHandles.set(handle, { server, close, accept });
   if (typeof close === 'function') {
     handle.close = function (this: Handle) {
-      stopServing(server, this);
-      restoreHandle(this);
+      stopConfiguringAccepted(server, this);
+      giveBackHandleFunctions(this);
       // eslint-disable-next-line prefer-rest-params
       return Reflect.apply(close, this, arguments);
     };
   }
   if (typeof accept === 'function' && kernel.acceptedSocketsInherit && !listensInPrimary(server) && !listensShared(server)) {
-    hookClassOf(handle); // the accepted handles share its class
+    hookHandleClass(handle); // the accepted handles share its class
     handle.onconnection = function (this: Handle, error: unknown, client?: Handle) {
       // kServes is set only while the server serves an enabling configuration.
       if (client != null && this[kServes] !== undefined) client[kHolds] = this[kServes];
@@ -479,7 +475,7 @@ function serve(server: net.Server, handle: Handle, config: Config, direct: boole
 // The listening handles whose close and accept callback are wrapped, while
 // they listen: the process-wide mode's end gives them back their own.
 const servingHandles = new Map<Handle, { server: net.Server; close: unknown; accept: unknown }>();
-function restoreHandle(handle: Handle): void {
+function giveBackHandleFunctions(handle: Handle): void {
   const own = servingHandles.get(handle);
   if (own === undefined) return;
   servingHandles.delete(handle);
@@ -488,10 +484,10 @@ function restoreHandle(handle: Handle): void {
   delete handle[kWatched];
 }
 
-function stopServing(server: net.Server, handle: Handle): void {
+function stopConfiguringAccepted(server: net.Server, handle: Handle): void {
   if (handle[kServes] === undefined) return;
   delete handle[kServes];
-  server.removeListener('connection', adopt);
+  server.removeListener('connection', configureAccepted);
 }
 
 // An accepted socket inherits the listening socket's options from the kernel,
@@ -502,7 +498,7 @@ function stopServing(server: net.Server, handle: Handle): void {
 // (listensShared): then ours is applied to it. Either way it is sticky from here on,
 // and Node's record says "on", before the server's own 'connection' listeners
 // (tls, http) and the application's run.
-function adopt(this: NodeServer, socket: net.Socket): void {
+function configureAccepted(this: NodeServer, socket: net.Socket): void {
   const config = serverHandle(this)?.[kServes] as Config | undefined;
   const handle = socketHandle(socket);
   // No handle: an earlier 'connection' listener destroyed it (destroy() drops the handle at once).
@@ -514,7 +510,7 @@ function adopt(this: NodeServer, socket: net.Socket): void {
     notApplied(socket, config, error as Error);
     return;
   }
-  hold(socket, handle, config, configs.has(this));
+  markHeld(socket, handle, config, configs.has(this));
 }
 
 // A server that begins to listen is configured once its listening socket
@@ -531,7 +527,7 @@ function onListening(this: NodeServer): void {
   // round-robin cluster worker: its primary, configured the same way, hands
   // over connections that hold it.
   if (!configs.has(this) && (this._pipeName !== undefined || listensInPrimary(this))) return;
-  serve(this, handle, config, false);
+  configureListening(this, handle, config, false);
 }
 
 // Whether a server's listening socket may be set by another process as well,
@@ -634,24 +630,24 @@ function isPipe(first: unknown): boolean {
  * it connects.
  */
 export function connectThrough(socket: net.Socket, connect: Fn, args: unknown[]): unknown {
-  if (processDefault !== undefined && !isPipe(args[0]) && !configs.has(socket)) arm(socket);
+  if (processDefault !== undefined && !isPipe(args[0]) && !configs.has(socket)) applyAtConnect(socket);
   const result = connect.apply(socket, args);
   // The slower path: Node's own call at connect cannot carry an explicit
   // configuration here, so 'connect' does: ours, or our `false` over Node's
   // own "on" (Node applies its record at connect, and ours may not have been
-  // written there). Armed after Node's connect, which made the handle (the
+  // written there). Set up after Node's connect, which made the handle (the
   // first one shows whether owner_symbol is there) and has not thrown;
   // 'connect' comes later.
   if (reconnectsByConnect && configs.has(socket) && !isPipe(args[0])) {
     if (ownerSymbol === undefined) followReconnects(socket, socketHandle(socket));
-    if (!nodeCarriesReconnects()) arm(socket);
+    if (!nodeCarriesReconnects()) applyAtConnect(socket);
   }
   return result;
 }
 
 // Node's socket.setKeepAlive(false) (or, where Node takes an options object,
 // { enable: false }) turns keepalive off. Node passes it on to the handle only
-// when its record says "on", and the mode does not write that record (hold),
+// when its record says "on", and the mode does not write that record (markHeld),
 // nor can anyone where kSetKeepAlive is missing: where Node kept the call to
 // itself, it is passed on here, and the socket is Node's from then on, as
 // with any `false` (noted here too: the hook cannot where owner_symbol is missing).
@@ -692,8 +688,8 @@ export function setProcessDefault(config: Config | undefined): void {
   if (!reconnectsByConnect) unhook('connect', 'setKeepAlive');
   for (const [handle, { server }] of [...servingHandles]) {
     if (configs.has(server)) continue;
-    stopServing(server, handle);
-    restoreHandle(handle);
+    stopConfiguringAccepted(server, handle);
+    giveBackHandleFunctions(handle);
   }
   if (explicitUse) return;
   unhook('listen', '_destroy');
