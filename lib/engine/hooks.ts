@@ -47,13 +47,17 @@ export function attach(loaded: Engine): void {
 // The preload's default, until the first connect or listen (setAtFirstUse).
 let atFirstUse: (() => void) | undefined;
 
-/** The engine, with the preload's default settled first (which loads the engine). */
+/** Makes the preload's default now, if it still waits for the first connect or listen (this loads the engine). */
+export function settleFirstUse(): void {
+  if (atFirstUse === undefined) return;
+  const settle = atFirstUse;
+  atFirstUse = undefined;
+  settle();
+}
+
+/** The engine, with the preload's default settled first. */
 function settled(): Engine {
-  if (atFirstUse !== undefined) {
-    const settle = atFirstUse;
-    atFirstUse = undefined;
-    settle();
-  }
+  settleFirstUse();
   return engine!;
 }
 
@@ -125,7 +129,8 @@ export function unhook(...names: HookName[]): void {
 
 /**
  * The preload's way in: `settle` runs at the process's first connect or
- * listen, before that call goes on; it loads the engine and makes the
+ * listen, before that call goes on (or at a register() call made before
+ * them, settleFirstUse); it loads the engine and makes the
  * default (or refuses it, and the hooks come out again). Until then only the
  * `connect` and `listen` hooks are in place, and nothing else is loaded.
  */
@@ -138,9 +143,4 @@ export function setAtFirstUse(settle: () => void): void {
 export function nodeOwn(name: HookName): Fn {
   const h = hooks[name];
   return h.installed ? h.original : (h.owner[h.key] as Fn);
-}
-
-/** Drops setAtFirstUse's default, if it still waits: a default set since replaces it. */
-export function forgetFirstUse(): void {
-  atFirstUse = undefined;
 }

@@ -40,7 +40,7 @@ import net = require('node:net');
 import { kernel } from '../kernel';
 import type * as DeadPeerModule from './dead-peer';
 import { deadPeer } from './diagnostics';
-import { attach, forgetFirstUse, hook, nodeOwn, replace, restore, unhook, type Fn, type Replacement } from './hooks';
+import { attach, hook, nodeOwn, replace, restore, unhook, type Fn, type Replacement } from './hooks';
 import {
   handleSymbolFound,
   inClusterWorker,
@@ -679,7 +679,6 @@ export function setKeepAliveThrough(socket: net.Socket, setKeepAlive: Fn, args: 
  */
 export function setProcessDefault(config: Config | undefined): void {
   processDefault = config;
-  forgetFirstUse();
   if (config !== undefined) {
     hook('connect', 'listen', 'setKeepAlive', '_destroy');
     return;

@@ -12,7 +12,7 @@
 // fires before there is an fd.) Every net, tls, http, https and http2 server
 // starts at net.Server.prototype.listen: its listening socket is configured
 // once and the kernel copies the options to every connection it accepts.
-import { setAtFirstUse } from '../engine/hooks';
+import { setAtFirstUse, settleFirstUse } from '../engine/hooks';
 import type * as Lifecycle from '../engine/lifecycle';
 import type { KeepAliveError } from '../engine/errors';
 import { toNativeConfig, type KeepAliveOptions, type NativeConfig } from '../engine/options';
@@ -52,6 +52,10 @@ function warnOnce(kind: 'socket' | 'server', error: Error): void {
  */
 export function register(options?: KeepAliveOptions | boolean): Unregister {
   const config = Object.freeze({ ...toNativeConfig(options), notApplied: warnOnce });
+  // The preload's registration, if it still waits for the first connect or
+  // listen, takes its place first: this one is newer, and ending it gives
+  // the process the preload's default again.
+  settleFirstUse();
   const { setProcessDefault } = engine();
   registrations.push(config);
   setProcessDefault(config);
