@@ -74,9 +74,6 @@ const kServes = Symbol('tcp-keepalive.serves');
 // On a listening handle whose close and onconnection are wrapped.
 const kWatched = Symbol('tcp-keepalive.watched');
 
-/** The configuration set explicitly on a socket or server, if any. */
-export const explicitConfiguration = (target: KeepAliveTarget): Config | undefined => configs.get(target);
-
 /**
  * The configuration of ours the kernel socket under `socket` holds now:
  * explicit, a client helper's, the process-wide default, or inherited from a
@@ -264,7 +261,7 @@ function hookHandleClass(handle: Handle): void {
 // --- Sockets -----------------------------------------------------------------
 
 /** Applies `config` to a connected socket whose handle is `handle`, through the seam. */
-export function applyNow(target: KeepAliveTarget, handle: Handle, config: Config): void {
+function applyNow(target: KeepAliveTarget, handle: Handle, config: Config): void {
   applying = true;
   try {
     kernel.apply(target, handle, config.enable ? config : turningOff(handle, config));
@@ -568,7 +565,7 @@ const byDefault = new WeakMap<net.Server, Config>();
  * configured, or under the process-wide mode, is configured once its
  * listening socket exists.
  */
-export function listenThrough(server: net.Server, listen: Fn, args: unknown[]): unknown {
+function listenThrough(server: net.Server, listen: Fn, args: unknown[]): unknown {
   if (processDefault !== undefined && !byDefault.has(server)) byDefault.set(server, processDefault);
   listensOnGiven.set(server, givesListening(args[0]));
   const result = listen.apply(server, args);
@@ -590,7 +587,7 @@ export function listenThrough(server: net.Server, listen: Fn, args: unknown[]): 
  * out never had a peer) still has its handle open here, so the kernel's
  * account can be read before Node closes it (./dead-peer.ts).
  */
-export function destroyThrough(socket: net.Socket, destroy: Fn, args: unknown[]): unknown {
+function destroyThrough(socket: net.Socket, destroy: Fn, args: unknown[]): unknown {
   beforeDestroy(socket, args[0] as NodeJS.ErrnoException | null);
   return destroy.apply(socket, args);
 }
@@ -629,7 +626,7 @@ function isPipe(first: unknown): boolean {
  * before or after) keeps it; any other takes the process-wide default when
  * it connects.
  */
-export function connectThrough(socket: net.Socket, connect: Fn, args: unknown[]): unknown {
+function connectThrough(socket: net.Socket, connect: Fn, args: unknown[]): unknown {
   if (processDefault !== undefined && !isPipe(args[0]) && !configs.has(socket)) applyAtConnect(socket);
   const result = connect.apply(socket, args);
   // The slower path: Node's own call at connect cannot carry an explicit
@@ -658,7 +655,7 @@ function asksOff(enable: unknown): boolean {
 }
 
 /** Node's socket.setKeepAlive (the `setKeepAlive` hook), through Node's own. */
-export function setKeepAliveThrough(socket: net.Socket, setKeepAlive: Fn, args: unknown[]): unknown {
+function setKeepAliveThrough(socket: net.Socket, setKeepAlive: Fn, args: unknown[]): unknown {
   const handle = asksOff(args[0]) ? socketHandle(socket) : undefined;
   const held = handle != null && holding(handle);
   const result = setKeepAlive.apply(socket, args);

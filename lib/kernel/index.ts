@@ -135,9 +135,6 @@ export const kernel: Kernel = {
 /** Which way reaches the kernel here, and why (makes the choice). */
 export declare const choice: KernelChoice;
 
-/** Whether the choice has been made in this process (doctor and the tests ask). */
-export const kernelChosen = (): boolean => chosen !== undefined;
-
 // Getters on the module's exports, in the one form Node's CommonJS lexer
 // reads (`return x.y;`): the choice is made when one is first read.
 const lazy = {
