@@ -10,6 +10,8 @@ import net = require('node:net');
 import { tmpdir } from 'node:os';
 import path = require('node:path');
 import { getKeepAlive, planKeepAlive, register, setKeepAlive } from '../lib/index';
+import fc from 'fast-check';
+import { parseDuration } from '../lib/engine/durations';
 import { optionsFromEnvironment } from '../lib/integrations/environment';
 import { have, haveOpenssl, haveStrace, linuxOnly, notOnWindows, selfSignedCert, thrownBy } from './helpers';
 
@@ -119,6 +121,37 @@ describe.runIf(notOnWindows('its cases take interval and count, which Node 20 an
       ['enable=false', 'ERR_INVALID_ARG_VALUE'],
     ] as const) {
       expect({ text, code: thrownBy(() => optionsFromEnvironment(text)).code }).toEqual({ text, code });
+    }
+  });
+
+  // parseDuration reads by hand (a regular expression's compile was most of
+  // the preload's parse); its grammar is still this one: digits, optionally a
+  // fraction, then a unit, around optional whitespace, to whole milliseconds.
+  it('reads a duration exactly as /^(\\d+(?:\\.\\d+)?)(ms|s|m|h)?$/ describes it, for any text', () => {
+    const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    const grammar = (text: string): number | 'refused' => {
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+      const ms = m ? Number(m[1]) * UNITS[m[2] ?? 'ms']! : NaN;
+      return Number.isSafeInteger(ms) ? ms : 'refused';
+    };
+    const read = (text: string): number | 'refused' => {
+      try {
+        return parseDuration(text);
+      } catch {
+        return 'refused';
+      }
+    };
+    const pieces = ['0', '1', '5', '9', '00', '.', 's', 'm', 'h', 'ms', ' ', '\t', 'e', 'x', '-', '+', 'S', '_', 'constructor', '9007199254740993'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 6 }), (parts) => {
+        const text = parts.join('');
+        expect({ text, read: read(text) }).toEqual({ text, read: grammar(text) });
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const text of ['30s', '5m', '1h', '1500ms', '1500', ' 2s ', '1.5s', '0.5m', '00010s']) expect(read(text)).toBe(grammar(text));
+    for (const text of ['1.', '.5s', '1e3', '0x10', '10 s', 's', '', '10sec', '10S', '1.5', '1.2.3s', 'constructor', '10constructor']) {
+      expect({ text, read: read(text) }).toEqual({ text, read: 'refused' });
     }
   });
 });
