@@ -124,8 +124,8 @@ describe.runIf(notOnWindows('its cases take interval and count, which Node 20 an
     }
   });
 
-  // parseDuration reads by hand (a regular expression's compile was most of
-  // the preload's parse); its grammar is still this one: digits, optionally a
+  // parseDuration reads by hand (a regular expression's compile was the
+  // largest single cost of the preload's parse); its grammar is still this one: digits, optionally a
   // fraction, then a unit, around optional whitespace, to whole milliseconds.
   it('reads a duration exactly as /^(\\d+(?:\\.\\d+)?)(ms|s|m|h)?$/ describes it, for any text', () => {
     const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -10,7 +10,8 @@ const isDigit = (code: number): boolean => code >= 48 && code <= 57;
  * Parses `30s`, `5m`, `1h`, `1500ms` or plain ms into whole milliseconds:
  * digits, optionally a fraction, then a unit. Read by hand: the preload
  * parses TCP_KEEPALIVE before the application runs, and compiling a regular
- * expression for it took longer than all the rest of that parse.
+ * expression for it was the largest single cost of that parse (two durations
+ * took 0.19-0.28 ms with one, 0.06-0.09 ms by hand).
  */
 export function parseDuration(text: string): number {
   const t = text.trim();

@@ -4,9 +4,9 @@
 // Chosen at the first use, not when this module loads: loading the addon
 // (dlopen) is most of what it would otherwise cost a process that never
 // opens a connection before it exits (the process-wide preload loads this
-// module at the first connect or listen, with the engine). The first apply, read, `supported`
-// (validation's question) or doctor's `choice` makes the choice; the one
-// warning for a missing addon comes then.
+// module at the first connect or listen, with the engine). The first apply,
+// read, `supported` (validation's question) or doctor's `choice` makes the
+// choice; the one warning for a missing addon comes then.
 import type * as Addon from './addon';
 import type { AddonLoad, Binding } from './addon';
 import type * as NodeWay from './node';
